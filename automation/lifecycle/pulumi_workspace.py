@@ -1,0 +1,181 @@
+"""``StackWorkspace`` on the Pulumi Automation API (``pulumi.automation.LocalWorkspace``).
+
+The backend is whatever the Pulumi CLI is logged in to or ``PULUMI_BACKEND_URL`` names
+(Pulumi Cloud, ``s3://``, ``gs://``, ``azblob://``, ``file://``). Errors are translated:
+no CLI -> ``PulumiCliMissing``, ``ConcurrentUpdateError`` -> ``StackLocked``,
+``StackNotFoundError`` -> ``StackMissing``, any other failed command -> ``OperationFailed``
+with the CLI's own error lines (never the whole output).
+
+Secret config values are sent to ``pulumi config set --secret`` on standard input, not
+as arguments as ``LocalWorkspace.set_all_config`` would do, so they never show in a
+process list.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pulumi import automation as auto
+from pulumi.automation import errors as auto_errors
+
+from automation.lifecycle.errors import (
+    OperationFailed,
+    PulumiCliMissing,
+    StackLocked,
+    StackMissing,
+)
+from automation.lifecycle.workspace import SECRET_MASK, EventSink, StackEntry, UpdateRecord
+
+T = TypeVar("T")
+_ERROR_LINES = 6
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """The CLI reports UTC times without a zone; make them aware."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def error_summary(text: str) -> str:
+    """The CLI's ``error:`` lines (or its last lines) from a failed command's output."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith(("error:", "error "))]
+    chosen = errors or lines[-_ERROR_LINES:]
+    return "; ".join(chosen[-_ERROR_LINES:]) or "the Pulumi CLI failed without a message"
+
+
+@contextmanager
+def _translated(stack: str | None) -> Iterator[None]:
+    """Map Automation API exceptions onto the lifecycle's own."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise PulumiCliMissing(str(exc.filename or "")) from None
+    except auto_errors.ConcurrentUpdateError:
+        raise StackLocked(f"stack {stack} is locked by another update") from None
+    except auto_errors.StackNotFoundError:
+        raise StackMissing(f"stack {stack} does not exist") from None
+    except auto_errors.CommandError as exc:
+        # str(exc) is " code: N\n stdout: ...\n stderr: ..."; keep only the error lines.
+        raise OperationFailed(error_summary(str(exc))) from None
+
+
+class PulumiWorkspace:
+    """The Pulumi project in ``work_dir`` driven through the Automation API."""
+
+    def __init__(self, work_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.work_dir = work_dir.resolve()
+        self.env = dict(env or {})
+        if shutil.which("pulumi") is None:
+            raise PulumiCliMissing("'pulumi' is not on PATH")
+        secrets_provider = os.environ.get("ENVCTL_SECRETS_PROVIDER") or None
+        with _translated(None):
+            self._workspace = auto.LocalWorkspace(
+                work_dir=str(self.work_dir),
+                env_vars=self.env,
+                secrets_provider=secrets_provider,
+            )
+
+    def _stack(self, name: str) -> auto.Stack:
+        return auto.Stack.select(name, self._workspace)
+
+    def _call(self, name: str | None, operation: Callable[[], T]) -> T:
+        with _translated(name):
+            return operation()
+
+    def list_stacks(self) -> list[StackEntry]:
+        summaries = self._call(None, self._workspace.list_stacks)
+        return [
+            StackEntry(
+                name=s.name,
+                last_update=_aware(s.last_update),
+                update_in_progress=bool(s.update_in_progress),
+            )
+            for s in summaries
+        ]
+
+    def select_stack(self, name: str) -> None:
+        self._call(name, lambda: self._workspace.select_stack(name))
+
+    def create_stack(self, name: str) -> None:
+        self._call(name, lambda: self._workspace.create_stack(name))
+
+    def get_config(self, name: str) -> dict[str, auto.ConfigValue]:
+        return dict(self._call(name, lambda: self._workspace.get_all_config(name)))
+
+    def set_config(self, name: str, values: Mapping[str, auto.ConfigValue]) -> None:
+        plain = {k: v for k, v in values.items() if not v.secret}
+        if plain:
+            self._call(name, lambda: self._workspace.set_all_config(name, plain, path=True))
+        for key, value in values.items():
+            if value.secret:
+                self._set_secret(name, key, value.value)
+
+    def _set_secret(self, name: str, key: str, value: str) -> None:
+        """``pulumi config set --secret`` with the value on stdin (never on the command line)."""
+        command = ["pulumi", "config", "set", "--secret", "--path", key, "--stack", name]
+        try:
+            done = subprocess.run(
+                command,
+                input=value,
+                cwd=self.work_dir,
+                env={**os.environ, **self.env, "PULUMI_AUTOMATION_API": "true"},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise PulumiCliMissing("'pulumi' is not on PATH") from None
+        if done.returncode != 0:
+            raise OperationFailed(
+                f"setting secret config {key} on {name} failed: " + error_summary(done.stderr)
+            )
+
+    def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
+        def run() -> None:
+            self._stack(name).up(on_event=on_event, color="never", message=message or None)
+
+        self._call(name, run)
+
+    def preview(self, name: str, on_event: EventSink | None = None) -> dict[str, int]:
+        def run() -> dict[str, int]:
+            result = self._stack(name).preview(on_event=on_event, color="never")
+            return {
+                str(op.value if hasattr(op, "value") else op): n
+                for op, n in result.change_summary.items()
+            }
+
+        return self._call(name, run)
+
+    def destroy(self, name: str, on_event: EventSink | None = None) -> None:
+        self._call(name, lambda: self._stack(name).destroy(on_event=on_event, color="never"))
+
+    def remove_stack(self, name: str) -> None:
+        self._call(name, lambda: self._workspace.remove_stack(name))
+
+    def outputs(self, name: str) -> dict[str, auto.OutputValue]:
+        return dict(self._call(name, lambda: self._workspace.stack_outputs(name)))
+
+    def history(self, name: str, limit: int | None = None) -> list[UpdateRecord]:
+        def run() -> list[auto.UpdateSummary]:
+            return self._stack(name).history(page_size=limit, show_secrets=False)
+
+        return [
+            UpdateRecord(
+                kind=str(s.kind),
+                result=str(s.result),
+                started=_aware(s.start_time) or datetime.now(UTC),
+                ended=_aware(s.end_time),
+                message=s.message or "",
+                config={k: SECRET_MASK if v.secret else str(v.value) for k, v in s.config.items()},
+            )
+            for s in self._call(name, run)
+        ]
