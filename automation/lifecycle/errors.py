@@ -37,3 +37,7 @@ class StackMissing(LifecycleError):
 
 class StackLocked(LifecycleError):
     """Another update holds the stack's lock (Pulumi's ConcurrentUpdateError)."""
+
+
+class LockTimeout(OperationFailed):
+    """The stack stayed locked through every retry; nothing was changed (exit 1)."""

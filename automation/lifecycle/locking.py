@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from automation.lifecycle.errors import BadInput, OperationFailed, StackLocked
+from automation.lifecycle.errors import BadInput, LockTimeout, StackLocked
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ def retry_locked(
             )
             backoff.sleep(waits[attempt])
     total = sum(waits)
-    raise OperationFailed(
+    raise LockTimeout(
         f"{stack} is still locked by another update after {backoff.attempts} attempts "
         f"over {total:.0f}s; re-run this job when the other pipeline has finished, or run "
         f"'pulumi cancel --stack {stack}' if no update is really running"

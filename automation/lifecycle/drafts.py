@@ -1,0 +1,364 @@
+"""Deploy and destroy one branch's draft stack (``draft-<slug>``).
+
+``plan_draft`` checks every input and reads ``Pulumi.draft.yaml`` before anything is
+touched (bad input -> ``BadInput``, exit 2). ``deploy_draft`` creates or selects the
+stack, starts it from the template's config, sets branch, sha, team, a renewed expiry and
+the Vault secrets (as secret config), and runs the update. When the update fails
+(readiness or smoke test) or the program exports ``smoke: failed``, it redeploys the
+commit of the newest successful update before this one and reports the draft as failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pulumi.automation import ConfigValue, OutputValue
+
+from automation.lifecycle.errors import (
+    BadInput,
+    LockTimeout,
+    OperationFailed,
+    StackMissing,
+)
+from automation.lifecycle.locking import Backoff, retry_locked
+from automation.lifecycle.workspace import SECRET_MASK, EventSink, StackWorkspace, UpdateRecord
+from components.config import ConfigError, read_stack_file, template_path
+from components.naming import (
+    DEFAULT_PREFIXES,
+    DraftNames,
+    NamingError,
+    names_for,
+    short_sha,
+    validate_prefixes,
+)
+
+MAX_TTL_HOURS = 48
+MAX_VAULT_TTL = 3600
+HISTORY_DEPTH = 20
+SECRETS_KEY = "draft:secrets"
+_SEGMENT_PATTERN = r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?"
+
+Smoke = Literal["passed", "failed", "not reported"]
+Status = Literal["deployed", "rolled back", "failed"]
+DisplayFactory = Callable[[str], AbstractContextManager[EventSink]]
+"""Opens the event display for one operation, given its title."""
+
+
+@dataclass(frozen=True)
+class DraftPlan:
+    """A checked request to deploy a draft, with what the template says about it."""
+
+    names: DraftNames
+    sha: str
+    team: str
+    service: str
+    expires_at: datetime
+    template: Mapping[str, Any]
+    kv_mount: str
+    vault_ttl: int
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What happened to the draft; ``outputs`` has secret values masked."""
+
+    plan: DraftPlan
+    status: Status
+    smoke: Smoke
+    created: bool
+    url: str | None = None
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    rolled_back_to: str | None = None
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "deployed" else 1
+
+
+def load_template(project_dir: Path) -> dict[str, Any]:
+    """The ``config:`` of ``Pulumi.draft.yaml``; BadInput when it cannot be read."""
+    try:
+        return read_stack_file(template_path(project_dir, "draft"))
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _template_value(template: Mapping[str, Any], key: str, default: Any) -> Any:
+    """``draft:vault.kvMount`` style lookup in the template's (nested) config."""
+    head, _, rest = key.partition(".")
+    value = template.get(head)
+    for part in rest.split(".") if rest else []:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return default if value is None else value
+
+
+def _bounded_int(
+    template: Mapping[str, Any], key: str, default: int, low: int, high: int, unit: str
+) -> int:
+    value = _template_value(template, key, default)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise BadInput(
+            f"{key} in Pulumi.draft.yaml: expected a whole number of {unit}, {low} to {high}"
+        )
+    number = int(value)
+    if not low <= number <= high:
+        raise BadInput(
+            f"{key} in Pulumi.draft.yaml: {number} is out of range "
+            f"(expected {low} to {high} {unit})"
+        )
+    return number
+
+
+def _segment(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(_SEGMENT_PATTERN, value):
+        raise BadInput(
+            f"{key}: expected lowercase letters, digits and inner dashes "
+            "(at most 40 characters), e.g. 'platform'"
+        )
+    return value
+
+
+def plan_draft(
+    branch: str, sha: str, team: str | None, project_dir: Path, now: datetime
+) -> DraftPlan:
+    """Check the request against naming rules and the template; nothing is touched."""
+    template = load_template(project_dir)
+    raw_prefixes = _template_value(template, "draft:branchPrefixes", list(DEFAULT_PREFIXES))
+    try:
+        if isinstance(raw_prefixes, str):
+            raw_prefixes = json.loads(raw_prefixes)
+        prefixes = validate_prefixes(tuple(raw_prefixes))
+    except (NamingError, TypeError, ValueError) as exc:
+        raise BadInput(f"draft:branchPrefixes in Pulumi.draft.yaml: {exc}") from None
+    try:
+        names = names_for(branch, sha, prefixes)
+        short_sha(sha)
+    except NamingError as exc:
+        raise BadInput(f"--{exc}") from None
+    chosen_team = _segment(
+        team if team is not None else template.get("draft:team"),
+        "--team" if team is not None else "draft:team in Pulumi.draft.yaml",
+    )
+    service = _segment(template.get("draft:service"), "draft:service in Pulumi.draft.yaml")
+    ttl = _bounded_int(template, "draft:ttlHours", MAX_TTL_HOURS, 1, MAX_TTL_HOURS, "hours")
+    vault_ttl = _bounded_int(
+        template, "draft:vault.tokenTtlSeconds", MAX_VAULT_TTL, 60, MAX_VAULT_TTL, "seconds"
+    )
+    kv_mount = _segment(
+        _template_value(template, "draft:vault.kvMount", "draft"),
+        "draft:vault.kvMount in Pulumi.draft.yaml",
+    )
+    return DraftPlan(
+        names=names,
+        sha=sha.strip().lower(),
+        team=chosen_team,
+        service=service,
+        expires_at=(now + timedelta(hours=ttl)).replace(microsecond=0),
+        template=template,
+        kv_mount=kv_mount,
+        vault_ttl=vault_ttl,
+        prefixes=prefixes,
+    )
+
+
+def flatten_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Template config as ``pulumi config set --path`` keys: ``draft:vault.address``."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            if "secure" in value:
+                return  # a template holds no secrets; the program refuses them too
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}[{index}]", inner)
+        elif isinstance(value, bool):
+            flat[prefix] = "true" if value else "false"
+        elif value is not None:
+            flat[prefix] = str(value)
+
+    for key, value in config.items():
+        walk(key, value)
+    return flat
+
+
+def _top_key(path_key: str) -> str:
+    namespace, _, path = path_key.partition(":")
+    return f"{namespace}:{path.split('.', 1)[0].split('[', 1)[0]}"
+
+
+def stack_config(
+    plan: DraftPlan, existing: Mapping[str, ConfigValue], secrets: Mapping[str, str]
+) -> dict[str, ConfigValue]:
+    """What ``draft up`` sets: the template under the stack's own values, then ours."""
+    values = {
+        key: ConfigValue(value)
+        for key, value in flatten_config(plan.template).items()
+        if _top_key(key) not in existing
+    }
+    values.update(
+        {
+            "draft:branch": ConfigValue(plan.names.branch),
+            "draft:sha": ConfigValue(plan.sha),
+            "draft:team": ConfigValue(plan.team),
+            "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
+        }
+    )
+    if secrets:
+        values[SECRETS_KEY] = ConfigValue(json.dumps(dict(secrets), sort_keys=True), secret=True)
+    return values
+
+
+def last_good_sha(history: list[UpdateRecord]) -> str | None:
+    """The commit of the newest successful update in ``history`` (newest first)."""
+    for record in history:
+        sha = record.config.get("draft:sha")
+        if record.kind == "update" and record.succeeded and sha and sha != SECRET_MASK:
+            return sha
+    return None
+
+
+def masked_outputs(outputs: Mapping[str, OutputValue]) -> dict[str, Any]:
+    """Outputs fit to print or write: secret ones replaced by ``[secret]``."""
+    return {k: SECRET_MASK if v.secret else v.value for k, v in sorted(outputs.items())}
+
+
+def smoke_result(outputs: Mapping[str, OutputValue]) -> Smoke:
+    """``passed``/``failed`` from the program's ``smoke`` output; else not reported."""
+    value = outputs.get("smoke")
+    if value is None or value.secret:
+        return "not reported"
+    text = str(value.value).strip().lower()
+    if text in ("passed", "true", "ok", "success", "succeeded"):
+        return "passed"
+    if text in ("failed", "false", "failure", "error"):
+        return "failed"
+    return "not reported"
+
+
+def ensure_stack(ws: StackWorkspace, name: str) -> bool:
+    """Select ``name``, creating it when missing; True when it was created."""
+    try:
+        ws.select_stack(name)
+        return False
+    except StackMissing:
+        ws.create_stack(name)
+        return True
+
+
+def deploy_draft(
+    ws: StackWorkspace,
+    plan: DraftPlan,
+    secrets: Mapping[str, str],
+    display: DisplayFactory,
+    backoff: Backoff,
+    notify: Callable[[str], None],
+    message: str = "",
+) -> DeployResult:
+    """Create or update the draft; roll back to the last good commit when it fails."""
+    stack = plan.names.stack
+    created = ensure_stack(ws, stack)
+    rollback_sha = None if created else last_good_sha(ws.history(stack, limit=HISTORY_DEPTH))
+    existing = {} if created else ws.get_config(stack)
+    ws.set_config(stack, stack_config(plan, existing, secrets))
+
+    def update(title: str) -> None:
+        with display(title) as sink:
+            retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify)
+
+    try:
+        update(f"deploying {plan.names.image_tag} to {stack}")
+    except LockTimeout:
+        raise
+    except OperationFailed as exc:
+        failure = f"update failed: {exc}"
+    else:
+        outputs = ws.outputs(stack)
+        smoke = smoke_result(outputs)
+        url = outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
+        if smoke != "failed":
+            return DeployResult(plan, "deployed", smoke, created, url, masked_outputs(outputs))
+        failure = "smoke test failed"
+
+    if rollback_sha is None:
+        return DeployResult(
+            plan,
+            "failed",
+            "failed",
+            created,
+            error=f"{failure}; there is no earlier successful deployment to roll back to, "
+            "so the draft stays as it is until it is destroyed or expires",
+        )
+    notify(f"{failure}; rolling back {stack} to {short_sha(rollback_sha)}")
+    ws.set_config(stack, {"draft:sha": ConfigValue(rollback_sha)})
+    try:
+        update(f"rolling back {stack} to {short_sha(rollback_sha)}")
+    except OperationFailed as exc:
+        return DeployResult(
+            plan,
+            "failed",
+            "failed",
+            created,
+            rolled_back_to=None,
+            error=f"{failure}; the rollback to {short_sha(rollback_sha)} failed too: {exc}",
+        )
+    outputs = ws.outputs(stack)
+    url = outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
+    return DeployResult(
+        plan,
+        "rolled back",
+        "failed",
+        created,
+        url,
+        masked_outputs(outputs),
+        rolled_back_to=rollback_sha,
+        error=f"{failure}; {stack} was rolled back to {short_sha(rollback_sha)}",
+    )
+
+
+@dataclass(frozen=True)
+class DestroyResult:
+    """``destroyed``, or ``absent`` when there was no stack to destroy."""
+
+    stack: str
+    status: Literal["destroyed", "absent"]
+
+
+def destroy_draft(
+    ws: StackWorkspace,
+    names: DraftNames,
+    display: DisplayFactory,
+    backoff: Backoff,
+    notify: Callable[[str], None],
+) -> DestroyResult:
+    """Destroy the draft's resources and remove its stack; a missing stack is success."""
+    stack = names.stack
+    try:
+        ws.select_stack(stack)
+    except StackMissing:
+        return DestroyResult(stack, "absent")
+    try:
+        with display(f"destroying {stack}") as sink:
+            retry_locked(stack, lambda: ws.destroy(stack, sink), backoff, notify)
+        ws.remove_stack(stack)
+    except StackMissing:
+        return DestroyResult(stack, "absent")
+    except LockTimeout:
+        raise
+    except OperationFailed as exc:
+        raise OperationFailed(
+            f"destroying {stack} failed: {exc}. The stack is left in place; "
+            "'envctl draft reap' destroys it once its merge request is closed or it expires"
+        ) from None
+    return DestroyResult(stack, "destroyed")

@@ -1,0 +1,158 @@
+"""Destroy every draft stack that has outlived its expiry or its merge request.
+
+A stack is reaped when its expiry (``draft:expiresAt`` of its last update) is past, when
+it has had no update for ``max_age`` (the only rule for stacks without an expiry), or
+when its branch's merge request exists and is closed or merged. Stacks are examined and
+destroyed on at most ``concurrency`` threads; each stack's trouble (unreadable, locked,
+failing destroy, any exception) is recorded for that stack and never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from automation.lifecycle.errors import OperationFailed, StackLocked, StackMissing
+from automation.lifecycle.inventory import DraftStatus, bounded_map, draft_entries, read_status
+from automation.lifecycle.workspace import StackEntry, StackWorkspace
+
+Action = Literal[
+    "kept", "destroyed", "would destroy", "gone", "busy", "locked", "failed", "unreadable"
+]
+ReviewClosed = Callable[[str], bool | None]
+"""For a branch: True when its merge request is closed or merged, None when unknown."""
+
+
+@dataclass(frozen=True)
+class ReapOutcome:
+    """What the reaper did with one stack, and why."""
+
+    stack: str
+    action: Action
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReapSummary:
+    """Every stack's outcome, by stack name."""
+
+    outcomes: list[ReapOutcome] = field(default_factory=list)
+
+    def count(self) -> Counter[str]:
+        return Counter(o.action for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a destroy failed or a stack could not be read; locked stacks wait."""
+        counts = self.count()
+        return 1 if counts["failed"] or counts["unreadable"] else 0
+
+    def line(self) -> str:
+        counts = self.count()
+        order = [
+            "destroyed",
+            "would destroy",
+            "kept",
+            "gone",
+            "busy",
+            "locked",
+            "failed",
+            "unreadable",
+        ]
+        parts = [f"{counts[a]} {a}" for a in order if counts[a]]
+        return f"{len(self.outcomes)} draft stacks: " + (", ".join(parts) or "nothing to do")
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.0f}h"
+
+
+@dataclass(frozen=True)
+class Reaper:
+    """One reaping pass over a workspace."""
+
+    ws: StackWorkspace
+    now: datetime
+    max_age: timedelta
+    prefixes: tuple[str, ...]
+    review_closed: ReviewClosed | None = None
+    concurrency: int = 4
+
+    def reason_to_reap(self, entry: StackEntry) -> tuple[str | None, DraftStatus | None]:
+        """Why ``entry`` should go (None: keep it), and its status when it had to be read."""
+        if entry.last_update is not None and self.now - entry.last_update > self.max_age:
+            age = _hours(self.now - entry.last_update)
+            return f"no deploy for {age} (max age {_hours(self.max_age)})", None
+        status = read_status(self.ws, entry, self.prefixes)
+        if status.problem:
+            return None, status
+        if status.expires_at is not None and status.expires_at <= self.now:
+            return f"expired at {status.expires_at.isoformat()}", status
+        if status.last_update is None:
+            return None, status  # never deployed: maybe a `draft up` creating it right now
+        closed = self.review_closed(status.branch) if self.review_closed and status.branch else None
+        if closed:
+            return f"merge request of {status.branch} is closed", status
+        return None, status
+
+    def examine(self, entry: StackEntry) -> tuple[StackEntry, str | None, ReapOutcome | None]:
+        """The reason to reap ``entry``, or the outcome that settles it without a destroy."""
+        if entry.update_in_progress:
+            return entry, None, ReapOutcome(entry.name, "busy", "an update is in progress")
+        try:
+            reason, status = self.reason_to_reap(entry)
+        except Exception as exc:  # one broken stack must not stop the others
+            return entry, None, ReapOutcome(entry.name, "unreadable", _describe(exc))
+        if status is not None and status.problem:
+            return entry, None, ReapOutcome(entry.name, "unreadable", status.problem)
+        if reason is None:
+            return entry, None, ReapOutcome(entry.name, "kept")
+        return entry, reason, None
+
+    def destroy(self, stack: str, reason: str) -> ReapOutcome:
+        """Destroy and remove one stack; every failure becomes that stack's outcome."""
+        try:
+            self.ws.destroy(stack)
+            self.ws.remove_stack(stack)
+        except StackMissing:
+            return ReapOutcome(stack, "gone", reason)
+        except StackLocked:
+            return ReapOutcome(stack, "locked", f"{reason}; in use, left for the next run")
+        except OperationFailed as exc:
+            return ReapOutcome(stack, "failed", f"{reason}; {exc}")
+        except Exception as exc:
+            return ReapOutcome(stack, "failed", f"{reason}; {_describe(exc)}")
+        return ReapOutcome(stack, "destroyed", reason)
+
+    def run(self, dry_run: bool, on_outcome: Callable[[ReapOutcome], None]) -> ReapSummary:
+        """Examine every draft stack, then destroy the ones to reap (unless ``dry_run``)."""
+        examined = bounded_map(draft_entries(self.ws), self.examine, self.concurrency)
+        outcomes: list[ReapOutcome] = []
+        doomed: list[tuple[str, str]] = []
+        for entry, reason, settled in examined:
+            if settled is not None:
+                outcomes.append(settled)
+            elif reason is not None:
+                doomed.append((entry.name, reason))
+        if dry_run:
+            outcomes.extend(ReapOutcome(s, "would destroy", r) for s, r in doomed)
+        else:
+
+            def destroy_and_tell(item: tuple[str, str]) -> ReapOutcome:
+                outcome = self.destroy(*item)
+                on_outcome(outcome)
+                return outcome
+
+            outcomes.extend(bounded_map(doomed, destroy_and_tell, self.concurrency))
+        outcomes.sort(key=lambda o: o.stack)
+        if dry_run:
+            for outcome in outcomes:
+                on_outcome(outcome)
+        return ReapSummary(outcomes)
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
