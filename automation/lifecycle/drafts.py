@@ -127,18 +127,31 @@ def _segment(value: Any, key: str) -> str:
     return value
 
 
+def template_prefixes(template: Mapping[str, Any]) -> tuple[str, ...]:
+    """The branch prefixes that get drafts (``draft:branchPrefixes``, default feature/ bugfix/)."""
+    raw = _template_value(template, "draft:branchPrefixes", list(DEFAULT_PREFIXES))
+    try:
+        if isinstance(raw, str):
+            raw = json.loads(raw)
+        return validate_prefixes(tuple(raw))
+    except (NamingError, TypeError, ValueError) as exc:
+        raise BadInput(f"draft:branchPrefixes in Pulumi.draft.yaml: {exc}") from None
+
+
+def names_of(branch: str, template: Mapping[str, Any]) -> DraftNames:
+    """The names of ``branch``'s draft; BadInput naming ``--branch`` for a branch with none."""
+    try:
+        return names_for(branch, None, template_prefixes(template))
+    except NamingError as exc:
+        raise BadInput(f"--{exc}") from None
+
+
 def plan_draft(
     branch: str, sha: str, team: str | None, project_dir: Path, now: datetime
 ) -> DraftPlan:
     """Check the request against naming rules and the template; nothing is touched."""
     template = load_template(project_dir)
-    raw_prefixes = _template_value(template, "draft:branchPrefixes", list(DEFAULT_PREFIXES))
-    try:
-        if isinstance(raw_prefixes, str):
-            raw_prefixes = json.loads(raw_prefixes)
-        prefixes = validate_prefixes(tuple(raw_prefixes))
-    except (NamingError, TypeError, ValueError) as exc:
-        raise BadInput(f"draft:branchPrefixes in Pulumi.draft.yaml: {exc}") from None
+    prefixes = template_prefixes(template)
     try:
         names = names_for(branch, sha, prefixes)
         short_sha(sha)

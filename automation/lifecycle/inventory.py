@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 
 from automation.lifecycle.errors import LifecycleError
 from automation.lifecycle.workspace import SECRET_MASK, StackEntry, StackWorkspace
-from components.draft.settings import branch_for_stack
-from components.naming import is_draft_stack
+from components.naming import NamingError, is_draft_stack, names_for
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,6 +61,16 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def branch_for_stack(stack: str, prefixes: tuple[str, ...]) -> str | None:
+    """The plain branch whose draft is ``stack`` (None for hashed slugs: no way back)."""
+    head, _, rest = stack.removeprefix("draft-").partition("-")
+    candidate = f"{head}/{rest}"
+    try:
+        return candidate if names_for(candidate, None, prefixes).stack == stack else None
+    except NamingError:
+        return None
 
 
 def draft_entries(ws: StackWorkspace) -> list[StackEntry]:

@@ -1,0 +1,1 @@
+"""The CI lifecycle of drafts and staging on the Pulumi Automation API."""

@@ -1,0 +1,372 @@
+"""``envctl draft ...`` and ``envctl staging ...``: the verbs; the work lives in the modules.
+
+Exit codes: 0 success; 1 the operation failed (update, smoke test, destroy, a locked
+stack that stayed locked); 2 bad input or configuration, including a missing Pulumi CLI
+(nothing was created). Progress goes to stdout (live on a terminal, plain lines in CI
+logs); errors and notices go to stderr. Every printed line passes the ``Redactor``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from automation.lifecycle.artefact import artefact, write_dotenv, write_json
+from automation.lifecycle.ci_env import CiContext, detect
+from automation.lifecycle.drafts import (
+    DeployResult,
+    DisplayFactory,
+    deploy_draft,
+    destroy_draft,
+    load_template,
+    names_of,
+    plan_draft,
+    template_prefixes,
+)
+from automation.lifecycle.durations import parse_duration
+from automation.lifecycle.errors import LifecycleError, OperationFailed
+from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
+from automation.lifecycle.locking import Backoff
+from automation.lifecycle.merge_requests import review_states, review_thread
+from automation.lifecycle.progress import EventDisplay
+from automation.lifecycle.pulumi_workspace import PulumiWorkspace
+from automation.lifecycle.reaper import Reaper, ReapOutcome
+from automation.lifecycle.redact import Redactor
+from automation.lifecycle.report import TESTED_LABEL, DraftReport, render
+from automation.lifecycle.staging import staging_destroy, staging_preview, staging_up
+from automation.lifecycle.vault import fetch_draft_secrets, login_from_env
+from automation.lifecycle.workspace import EventSink, StackWorkspace
+from components.naming import short_sha
+
+draft_app = typer.Typer(
+    help="Deploy, destroy, reap and list per-branch draft stacks.", no_args_is_help=True
+)
+staging_app = typer.Typer(
+    help="Deploy, preview or destroy the staging stack.", no_args_is_help=True
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+MAX_REAP_AGE = timedelta(hours=48)
+
+ProjectDir = Annotated[
+    Path,
+    typer.Option("--cwd", help="directory of the Pulumi project", exists=True, file_okay=False),
+]
+
+
+def make_workspace(project_dir: Path) -> StackWorkspace:
+    """The workspace the commands drive (tests replace this with a fake)."""
+    return PulumiWorkspace(project_dir)
+
+
+def clock() -> datetime:
+    """Now, in UTC (tests replace this)."""
+    return datetime.now(UTC)
+
+
+def _say(redact: Redactor, text: str, style: str | None = None) -> None:
+    err.print(redact(text), style=style, markup=False, highlight=False)
+
+
+@contextmanager
+def _exits(redact: Redactor) -> Iterator[None]:
+    """Turn a LifecycleError into its message on stderr and its exit code."""
+    try:
+        yield
+    except LifecycleError as exc:
+        err.print(f"[bold red]error:[/] {redact(str(exc))}", markup=True, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _display(redact: Redactor) -> DisplayFactory:
+    def open_display(title: str) -> AbstractContextManager[EventSink]:
+        return EventDisplay(out, redact, title)
+
+    return open_display
+
+
+def _report(ci: CiContext, env: Mapping[str, str], report: DraftReport, redact: Redactor) -> None:
+    """Create or update the MR/PR comment and the draft-tested label; warn on failure."""
+    if ci.platform == "none":
+        _say(redact, "merge request report: skipped (not running in GitLab CI or GitHub Actions)")
+        return
+    try:
+        found = review_thread(ci, env, report.branch)
+        if found is None:
+            _say(redact, "merge request report: skipped (no open merge request or no API token)")
+            return
+        thread, client = found
+        with client:
+            action = thread.upsert_comment(redact(render(report)))
+            if report.status != "destroyed":
+                thread.set_label(TESTED_LABEL, report.tested)
+        _say(redact, f"merge request report: comment {action}")
+    except LifecycleError as exc:
+        _say(redact, f"warning: merge request report failed: {exc}", style="yellow")
+
+
+def _deploy_report(result: DeployResult, ci: CiContext) -> DraftReport:
+    plan = result.plan
+    return DraftReport(
+        status=result.status,
+        stack=plan.names.stack,
+        branch=plan.names.branch,
+        sha=plan.sha,
+        image_tag=plan.names.image_tag,
+        url=result.url,
+        smoke=result.smoke,
+        expires_at=plan.expires_at,
+        pipeline_url=ci.pipeline_url,
+        rolled_back_to=result.rolled_back_to,
+        error=result.error,
+    )
+
+
+@draft_app.command("up")
+def draft_up(
+    branch: Annotated[str, typer.Option(help="git branch, e.g. feature/login")],
+    sha: Annotated[str, typer.Option(help="commit id being deployed (7-64 hex characters)")],
+    team: Annotated[
+        str | None, typer.Option(help="owning team [default: draft:team of Pulumi.draft.yaml]")
+    ] = None,
+    cwd: ProjectDir = Path("."),
+    artifact: Annotated[
+        Path, typer.Option(help="where to write the JSON artefact for the pipeline")
+    ] = Path("envctl-draft.json"),
+    dotenv: Annotated[
+        Path | None, typer.Option(help="also write DRAFT_URL=... lines (GitLab dotenv report)")
+    ] = None,
+    report: Annotated[
+        bool, typer.Option(help="comment on the merge/pull request and set draft-tested")
+    ] = True,
+) -> None:
+    """Create or update the branch's draft; roll back to the last good deploy when it fails."""
+    env, redact = dict(os.environ), Redactor()
+    with _exits(redact):
+        plan = plan_draft(branch, sha, team, cwd, clock())
+        backoff = Backoff.from_env(env)
+        ws = make_workspace(cwd)
+        secrets: dict[str, str] = {}
+        login = login_from_env(env)
+        if login is None:
+            _say(redact, "vault: VAULT_ADDR is not set; no secrets read")
+        else:
+            fetched = fetch_draft_secrets(
+                login, plan.team, plan.service, redact, plan.kv_mount, plan.vault_ttl
+            )
+            secrets = fetched.values
+            revoked = "revoked" if fetched.revoked else "not revocable, expires on its own"
+            _say(
+                redact,
+                f"vault: {len(secrets)} secrets read from {fetched.path} via {login.source} "
+                f"(token TTL {fetched.token.ttl}s, {revoked})",
+            )
+        ci = detect(env)
+        message = f"envctl draft up {short_sha(plan.sha)}"
+        if ci.pipeline_url:
+            message += f" ({ci.pipeline_url})"
+        result = deploy_draft(
+            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message
+        )
+        document = artefact(result, ci.pipeline_url)
+        try:
+            write_json(artifact, document, redact)
+            if dotenv is not None:
+                write_dotenv(dotenv, document)
+        except OSError as exc:
+            raise OperationFailed(
+                f"--artifact: cannot write {exc.filename}: {exc.strerror}"
+            ) from None
+        if report:
+            _report(ci, env, _deploy_report(result, ci), redact)
+        if result.status == "deployed":
+            out.print(
+                redact(
+                    f"{plan.names.stack} deployed: {result.url or '(no url output)'} "
+                    f"(smoke test {result.smoke}, expires {plan.expires_at.isoformat()})"
+                ),
+                markup=False,
+                highlight=False,
+            )
+        else:
+            err.print(
+                f"[bold red]error:[/] {redact(result.error or result.status)}",
+                markup=True,
+                highlight=False,
+            )
+        raise typer.Exit(result.exit_code)
+
+
+@draft_app.command("destroy")
+def draft_destroy(
+    branch: Annotated[str, typer.Option(help="git branch whose draft to destroy")],
+    cwd: ProjectDir = Path("."),
+    report: Annotated[bool, typer.Option(help="mark the merge/pull request comment")] = True,
+) -> None:
+    """Destroy the branch's draft and remove its stack; a missing stack is success."""
+    env, redact = dict(os.environ), Redactor()
+    with _exits(redact):
+        names = names_of(branch, load_template(cwd))
+        backoff = Backoff.from_env(env)
+        ws = make_workspace(cwd)
+        result = destroy_draft(ws, names, _display(redact), backoff, lambda m: _say(redact, m))
+        if result.status == "absent":
+            out.print(f"{names.stack} does not exist; nothing to destroy", markup=False)
+            return
+        out.print(f"{names.stack} destroyed and removed", markup=False)
+        ci = detect(env)
+        if report:
+            done = DraftReport("destroyed", names.stack, names.branch, pipeline_url=ci.pipeline_url)
+            _report(ci, env, done, redact)
+
+
+@draft_app.command("reap")
+def draft_reap(
+    max_age: Annotated[
+        str, typer.Option(help="reap stacks with no deploy for this long (at most 48h)")
+    ] = "48h",
+    dry_run: Annotated[bool, typer.Option(help="only list what would be destroyed")] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="stacks examined and destroyed at once")
+    ] = 4,
+    cwd: ProjectDir = Path("."),
+) -> None:
+    """Destroy every draft that expired or whose merge request is closed."""
+    env, redact = dict(os.environ), Redactor()
+    with _exits(redact):
+        age = parse_duration(max_age, name="--max-age", maximum=MAX_REAP_AGE)
+        prefixes = template_prefixes(load_template(cwd))
+        ws = make_workspace(cwd)
+        states = review_states(detect(env), env)
+        failed_lookups: list[str] = []
+        cache: dict[str, bool | None] = {}
+        lock = threading.Lock()
+
+        def closed(branch: str) -> bool | None:
+            with lock:
+                if branch in cache:
+                    return cache[branch]
+            try:
+                answer = states[0].closed(branch) if states else None
+            except LifecycleError as exc:
+                failed_lookups.append(f"{branch}: {exc}")
+                answer = None
+            with lock:
+                cache[branch] = answer
+            return answer
+
+        def tell(outcome: ReapOutcome) -> None:
+            if outcome.action != "kept":
+                reason = f" ({outcome.reason})" if outcome.reason else ""
+                out.print(
+                    redact(f"{outcome.action:<14}{outcome.stack}{reason}"),
+                    markup=False,
+                    highlight=False,
+                )
+
+        if states is None:
+            _say(
+                redact,
+                "merge request states: unknown outside GitLab CI/GitHub Actions "
+                "or without an API token; reaping by expiry only",
+            )
+        reaper = Reaper(ws, clock(), age, prefixes, closed if states else None, concurrency)
+        try:
+            summary = reaper.run(dry_run, tell)
+        finally:
+            if states:
+                states[1].close()
+        for problem in failed_lookups:
+            _say(redact, f"warning: merge request lookup failed for {problem}", style="yellow")
+        out.print(summary.line() + (" (dry run)" if dry_run else ""), markup=False)
+        raise typer.Exit(summary.exit_code)
+
+
+@draft_app.command("list")
+def draft_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+    cwd: ProjectDir = Path("."),
+) -> None:
+    """Every draft stack with its branch, URL, age, expiry and last result."""
+    redact = Redactor()
+    with _exits(redact):
+        prefixes = template_prefixes(load_template(cwd))
+        ws = make_workspace(cwd)
+        statuses = bounded_map(
+            draft_entries(ws), lambda e: read_status(ws, e, prefixes, with_url=True), 8
+        )
+        now = clock()
+        if as_json:
+            sys.stdout.write(json.dumps([s.as_json(now) for s in statuses], indent=2) + "\n")
+            return
+        table = Table("stack", "branch", "url", "age", "expires", "last result")
+        for s in statuses:
+            age = s.age(now)
+            table.add_row(
+                s.stack,
+                s.branch or "?",
+                s.url or "",
+                f"{age.total_seconds() / 3600:.1f}h" if age is not None else "",
+                s.expires_at.strftime("%Y-%m-%d %H:%M") if s.expires_at else "",
+                s.problem or s.last_result or "",
+            )
+        out.print(table)
+
+
+@staging_app.command("up")
+def staging_up_command(cwd: ProjectDir = Path(".")) -> None:
+    """Create or update the staging stack."""
+    redact = Redactor()
+    with _exits(redact):
+        backoff = Backoff.from_env()
+        ws = make_workspace(cwd)
+        staging_up(ws, _display(redact), backoff, lambda m: _say(redact, m), "envctl staging up")
+        out.print("staging deployed", markup=False)
+
+
+@staging_app.command("preview")
+def staging_preview_command(cwd: ProjectDir = Path(".")) -> None:
+    """Show what an update of staging would change."""
+    redact = Redactor()
+    with _exits(redact):
+        backoff = Backoff.from_env()
+        ws = make_workspace(cwd)
+        changes = staging_preview(ws, _display(redact), backoff, lambda m: _say(redact, m))
+        summary = ", ".join(f"{n} to {op}" for op, n in sorted(changes.items()) if op != "same")
+        out.print(f"staging preview: {summary or 'no changes'}", markup=False)
+
+
+@staging_app.command("destroy")
+def staging_destroy_command(
+    yes: Annotated[bool, typer.Option("--yes", help="confirm without a prompt (CI)")] = False,
+    cwd: ProjectDir = Path("."),
+) -> None:
+    """Destroy staging's resources (the stack and its history stay)."""
+    redact = Redactor()
+    with _exits(redact):
+        if not yes:
+            if not sys.stdin.isatty():
+                err.print(
+                    "error: --yes: required to destroy staging without a terminal", markup=False
+                )
+                raise typer.Exit(2)
+            typer.confirm("Destroy every resource of the staging stack?", abort=True)
+        backoff = Backoff.from_env()
+        ws = make_workspace(cwd)
+        if staging_destroy(ws, _display(redact), backoff, lambda m: _say(redact, m)):
+            out.print("staging destroyed", markup=False)
+        else:
+            out.print("staging does not exist; nothing to destroy", markup=False)
