@@ -312,18 +312,28 @@ def draft_list(
         if as_json:
             sys.stdout.write(json.dumps([s.as_json(now) for s in statuses], indent=2) + "\n")
             return
-        table = Table("stack", "branch", "url", "age", "expires", "last result")
+        header = ("stack", "branch", "url", "age", "expires", "last result")
+        rows = []
         for s in statuses:
             age = s.age(now)
-            table.add_row(
-                s.stack,
-                s.branch or "?",
-                s.url or "",
-                f"{age.total_seconds() / 3600:.1f}h" if age is not None else "",
-                s.expires_at.strftime("%Y-%m-%d %H:%M") if s.expires_at else "",
-                s.problem or s.last_result or "",
+            rows.append(
+                (
+                    s.stack,
+                    s.branch or "?",
+                    s.url or "",
+                    f"{age.total_seconds() / 3600:.1f}h" if age is not None else "",
+                    s.expires_at.strftime("%Y-%m-%d %H:%M") if s.expires_at else "",
+                    s.problem or s.last_result or "",
+                )
             )
-        out.print(table)
+        if out.is_terminal:
+            table = Table(*header)
+            for row in rows:
+                table.add_row(*row)
+            out.print(table)
+        else:  # logs and pipes: one unwrapped tab-separated line per stack
+            for row in (header, *rows):
+                out.print("\t".join(row), markup=False, highlight=False)
 
 
 @staging_app.command("up")

@@ -8,6 +8,8 @@ the real event JSON shapes, per-stack locks, and failures on demand:
   test), as an awaited smoke Job makes a real update fail;
 * ``smoke_failing_shas``: the update succeeds but exports ``smoke: failed``;
 * ``locks[stack] = n``: the next ``n`` operations on the stack raise ``StackLocked``;
+* an update, preview or destroy holds the stack's lock while it runs (``hold_seconds``
+  makes it run that long), so a concurrent one raises ``StackLocked`` as Pulumi's would;
 * ``failing_destroys``: destroying these stacks fails;
 * ``cli_missing``: every call raises ``PulumiCliMissing``.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,6 +85,8 @@ class FakeWorkspace:
         self.failing_destroys: set[str] = set()
         self.locks: dict[str, int] = {}
         self.cli_missing = False
+        self.hold_seconds = 0.0
+        self._running: set[str] = set()
         self.calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._sequence = 0
@@ -126,7 +131,18 @@ class FakeWorkspace:
             if locking and self.locks.get(name, 0) > 0:
                 self.locks[name] -= 1
                 raise StackLocked(f"stack {name} is locked by another update")
-            return self.stacks.get(name)
+            if locking and name in self._running:
+                raise StackLocked(f"stack {name} is locked by another update")
+            stack = self.stacks.get(name)
+            if locking and stack is not None:
+                self._running.add(name)
+            return stack
+
+    def _release(self, name: str) -> None:
+        if self.hold_seconds:
+            time.sleep(self.hold_seconds)
+        with self._lock:
+            self._running.discard(name)
 
     def _require(self, operation: str, name: str, *, locking: bool = False) -> FakeStack:
         stack = self._enter(operation, name, locking=locking)
@@ -189,6 +205,13 @@ class FakeWorkspace:
 
     def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
         stack = self._require("up", name, locking=True)
+        try:
+            self._up(stack, on_event, message)
+        finally:
+            self._release(name)
+
+    def _up(self, stack: FakeStack, on_event: EventSink | None, message: str) -> None:
+        name = stack.name
         started = self.clock()
         sha = stack.config.get("draft:sha", ConfigValue("")).value
         self._emit(on_event, {"preludeEvent": {"config": stack.snapshot()}})
@@ -271,6 +294,12 @@ class FakeWorkspace:
 
     def preview(self, name: str, on_event: EventSink | None = None) -> dict[str, int]:
         stack = self._require("preview", name, locking=True)
+        try:
+            return self._preview(stack, on_event)
+        finally:
+            self._release(name)
+
+    def _preview(self, stack: FakeStack, on_event: EventSink | None) -> dict[str, int]:
         self._emit(on_event, {"preludeEvent": {"config": stack.snapshot()}})
         changes = {"same": len(stack.resources)} if stack.resources else {"create": 3}
         self._emit(
@@ -288,6 +317,13 @@ class FakeWorkspace:
 
     def destroy(self, name: str, on_event: EventSink | None = None) -> None:
         stack = self._require("destroy", name, locking=True)
+        try:
+            self._destroy(stack, on_event)
+        finally:
+            self._release(name)
+
+    def _destroy(self, stack: FakeStack, on_event: EventSink | None) -> None:
+        name = stack.name
         started = self.clock()
         for type_, res in reversed(stack.resources):
             self._step(on_event, "resourcePreEvent", "delete", type_, res, name)
