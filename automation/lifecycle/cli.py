@@ -109,10 +109,12 @@ def _report(ci: CiContext, env: Mapping[str, str], report: DraftReport, redact: 
             _say(redact, "merge request report: skipped (no open merge request or no API token)")
             return
         thread, client = found
-        with client:
+        try:
             action = thread.upsert_comment(redact(render(report)))
             if report.status != "destroyed":
                 thread.set_label(TESTED_LABEL, report.tested)
+        finally:
+            client.close()
         _say(redact, f"merge request report: comment {action}")
     except LifecycleError as exc:
         _say(redact, f"warning: merge request report failed: {exc}", style="yellow")

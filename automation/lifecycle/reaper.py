@@ -135,10 +135,16 @@ class Reaper:
         for entry, reason, settled in examined:
             if settled is not None:
                 outcomes.append(settled)
+                on_outcome(settled)
             elif reason is not None:
                 doomed.append((entry.name, reason))
         if dry_run:
-            outcomes.extend(ReapOutcome(s, "would destroy", r) for s, r in doomed)
+
+            def destroy_and_tell(item: tuple[str, str]) -> ReapOutcome:
+                outcome = ReapOutcome(item[0], "would destroy", item[1])
+                on_outcome(outcome)
+                return outcome
+
         else:
 
             def destroy_and_tell(item: tuple[str, str]) -> ReapOutcome:
@@ -146,11 +152,8 @@ class Reaper:
                 on_outcome(outcome)
                 return outcome
 
-            outcomes.extend(bounded_map(doomed, destroy_and_tell, self.concurrency))
+        outcomes.extend(bounded_map(doomed, destroy_and_tell, 1 if dry_run else self.concurrency))
         outcomes.sort(key=lambda o: o.stack)
-        if dry_run:
-            for outcome in outcomes:
-                on_outcome(outcome)
         return ReapSummary(outcomes)
 
 

@@ -290,23 +290,30 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
 
 @dataclass
 class Cassette:
-    """Replays recorded exchanges in order; every request must match the next one."""
+    """Replays recorded exchanges: each request takes the first unused one that matches."""
 
     exchanges: list[dict[str, Any]]
     seen: list[httpx.Request] = field(default_factory=list)
 
     def respond(self, request: httpx.Request) -> httpx.Response:
-        assert self.exchanges, f"unexpected request {request.method} {request.url}"
-        recorded = self.exchanges.pop(0)
-        wanted = httpx.URL(recorded["request"]["url"])
-        assert request.method == recorded["request"]["method"], (request.method, request.url)
-        assert request.url.copy_with(query=None) == wanted.copy_with(query=None), request.url
-        for key, value in wanted.params.multi_items():
-            assert request.url.params.get(key) == value, (key, request.url)
-        self.seen.append(request)
-        reply = recorded["response"]
-        return httpx.Response(
-            reply["status"], headers=reply.get("headers", {}), json=reply.get("body")
+        for index, recorded in enumerate(self.exchanges):
+            if self._matches(request, recorded["request"]):
+                del self.exchanges[index]
+                self.seen.append(request)
+                reply = recorded["response"]
+                return httpx.Response(
+                    reply["status"], headers=reply.get("headers", {}), json=reply.get("body")
+                )
+        raise AssertionError(f"unexpected request {request.method} {request.url}")
+
+    @staticmethod
+    def _matches(request: httpx.Request, recorded: dict[str, Any]) -> bool:
+        """Same method and path, and every recorded query parameter with the same value."""
+        wanted = httpx.URL(recorded["url"])
+        return (
+            request.method == recorded["method"]
+            and request.url.copy_with(query=None) == wanted.copy_with(query=None)
+            and all(request.url.params.get(k) == v for k, v in wanted.params.multi_items())
         )
 
     def sent(self, method: str) -> list[dict[str, Any]]:
