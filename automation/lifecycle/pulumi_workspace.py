@@ -14,6 +14,7 @@ process list.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
@@ -46,7 +47,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def error_summary(text: str) -> str:
     """The CLI's ``error:`` lines (or its last lines) from a failed command's output."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        for label in ("stdout:", "stderr:"):  # CommandError's own framing
+            line = line.removeprefix(label).strip()
+        if line and not re.fullmatch(r"code: -?\d+", line):
+            lines.append(line)
     errors = [line for line in lines if line.lower().startswith(("error:", "error "))]
     chosen = errors or lines[-_ERROR_LINES:]
     return "; ".join(chosen[-_ERROR_LINES:]) or "the Pulumi CLI failed without a message"
@@ -59,6 +66,8 @@ def _translated(stack: str | None) -> Iterator[None]:
         yield
     except FileNotFoundError as exc:
         raise PulumiCliMissing(str(exc.filename or "")) from None
+    except auto_errors.InvalidVersionError as exc:
+        raise PulumiCliMissing(f"the installed one is too old: {exc}") from None
     except auto_errors.ConcurrentUpdateError:
         raise StackLocked(f"stack {stack} is locked by another update") from None
     except auto_errors.StackNotFoundError:
