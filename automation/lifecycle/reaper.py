@@ -66,6 +66,14 @@ class ReapSummary:
         return f"{len(self.outcomes)} draft stacks: " + (", ".join(parts) or "nothing to do")
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Why a stack goes; ``renewable`` when a fresh deploy would take the reason away."""
+
+    reason: str
+    renewable: bool = True
+
+
 def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.0f}h"
 
@@ -81,24 +89,24 @@ class Reaper:
     review_closed: ReviewClosed | None = None
     concurrency: int = 4
 
-    def reason_to_reap(self, entry: StackEntry) -> tuple[str | None, DraftStatus | None]:
+    def reason_to_reap(self, entry: StackEntry) -> tuple[Verdict | None, DraftStatus | None]:
         """Why ``entry`` should go (None: keep it), and its status when it had to be read."""
         if entry.last_update is not None and self.now - entry.last_update > self.max_age:
             age = _hours(self.now - entry.last_update)
-            return f"no deploy for {age} (max age {_hours(self.max_age)})", None
+            return Verdict(f"no deploy for {age} (max age {_hours(self.max_age)})"), None
         status = read_status(self.ws, entry, self.prefixes)
         if status.problem:
             return None, status
         if status.expires_at is not None and status.expires_at <= self.now:
-            return f"expired at {status.expires_at.isoformat()}", status
+            return Verdict(f"expired at {status.expires_at.isoformat()}"), status
         if status.last_update is None:
             return None, status  # never deployed: maybe a `draft up` creating it right now
         closed = self.review_closed(status.branch) if self.review_closed and status.branch else None
         if closed:
-            return f"merge request of {status.branch} is closed", status
+            return Verdict(f"merge request of {status.branch} is closed", False), status
         return None, status
 
-    def examine(self, entry: StackEntry) -> tuple[StackEntry, str | None, ReapOutcome | None]:
+    def examine(self, entry: StackEntry) -> tuple[StackEntry, Verdict | None, ReapOutcome | None]:
         """The reason to reap ``entry``, or the outcome that settles it without a destroy."""
         if entry.update_in_progress:
             return entry, None, ReapOutcome(entry.name, "busy", "an update is in progress")
@@ -112,9 +120,17 @@ class Reaper:
             return entry, None, ReapOutcome(entry.name, "kept")
         return entry, reason, None
 
-    def destroy(self, stack: str, reason: str) -> ReapOutcome:
-        """Destroy and remove one stack; every failure becomes that stack's outcome."""
+    def destroy(self, stack: str, verdict: Verdict) -> ReapOutcome:
+        """Destroy and remove one stack; every failure becomes that stack's outcome.
+
+        A stack that a pipeline redeployed after this pass began is kept: its expiry was
+        just renewed (unless its merge request is closed, which no deploy undoes).
+        """
+        reason = verdict.reason
         try:
+            newest = self.ws.history(stack, limit=1) if verdict.renewable else []
+            if newest and newest[0].kind == "update" and newest[0].started > self.now:
+                return ReapOutcome(stack, "kept", "redeployed while the reaper ran")
             self.ws.destroy(stack)
             self.ws.remove_stack(stack)
         except StackMissing:
@@ -131,7 +147,7 @@ class Reaper:
         """Examine every draft stack, then destroy the ones to reap (unless ``dry_run``)."""
         examined = bounded_map(draft_entries(self.ws), self.examine, self.concurrency)
         outcomes: list[ReapOutcome] = []
-        doomed: list[tuple[str, str]] = []
+        doomed: list[tuple[str, Verdict]] = []
         for entry, reason, settled in examined:
             if settled is not None:
                 outcomes.append(settled)
@@ -140,14 +156,14 @@ class Reaper:
                 doomed.append((entry.name, reason))
         if dry_run:
 
-            def destroy_and_tell(item: tuple[str, str]) -> ReapOutcome:
-                outcome = ReapOutcome(item[0], "would destroy", item[1])
+            def destroy_and_tell(item: tuple[str, Verdict]) -> ReapOutcome:
+                outcome = ReapOutcome(item[0], "would destroy", item[1].reason)
                 on_outcome(outcome)
                 return outcome
 
         else:
 
-            def destroy_and_tell(item: tuple[str, str]) -> ReapOutcome:
+            def destroy_and_tell(item: tuple[str, Verdict]) -> ReapOutcome:
                 outcome = self.destroy(*item)
                 on_outcome(outcome)
                 return outcome

@@ -181,3 +181,27 @@ def test_bad_max_age_exits_2_before_listing_stacks(envctl) -> None:
     assert result.exit_code == 2
     assert "--max-age" in result.output and "at most 48h" in result.output
     assert envctl.fake.calls == []
+
+
+def test_a_draft_redeployed_while_the_reaper_runs_is_kept(fake, clock) -> None:
+    from pulumi.automation import ConfigValue
+
+    seed_draft(fake, "draft-feature-race", deployed_ago=50 * HOUR, expires_in=None)
+    seed_draft(fake, "draft-feature-gone", deployed_ago=50 * HOUR, expires_in=None)
+
+    class RacingReaper(Reaper):
+        def examine(self, entry):
+            found = super().examine(entry)
+            if entry.name == "draft-feature-race":  # a pipeline deploys it right now
+                clock[0] += timedelta(minutes=1)
+                fake.set_config(entry.name, {"draft:sha": ConfigValue("abc1234")})
+                fake.up(entry.name)
+            return found
+
+    summary = RacingReaper(fake, clock[0], 48 * HOUR, DEFAULT_PREFIXES, concurrency=1).run(
+        False, lambda _o: None
+    )
+
+    actions = {o.stack: o.action for o in summary.outcomes}
+    assert actions == {"draft-feature-race": "kept", "draft-feature-gone": "destroyed"}
+    assert "draft-feature-race" in fake.stacks
