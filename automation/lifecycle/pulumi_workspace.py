@@ -150,7 +150,10 @@ class PulumiWorkspace:
 
     def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
         def run() -> None:
-            self._stack(name).up(on_event=on_event, color="never", message=message or None)
+            # refresh first: a re-run restores resources deleted behind Pulumi's back
+            self._stack(name).up(
+                on_event=on_event, color="never", message=message or None, refresh=True
+            )
 
         self._call(name, run)
 
