@@ -75,6 +75,8 @@ def _translated(stack: str | None) -> Iterator[None]:
     except auto_errors.CommandError as exc:
         # str(exc) is " code: N\n stdout: ...\n stderr: ..."; keep only the error lines.
         raise OperationFailed(error_summary(str(exc))) from None
+    except ValueError as exc:  # JSON the Automation API could not read
+        raise OperationFailed(f"unexpected output from the Pulumi CLI ({exc})") from None
 
 
 class PulumiWorkspace:

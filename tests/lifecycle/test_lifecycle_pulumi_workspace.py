@@ -30,6 +30,9 @@ esac
 if [ -n "$FAKE_PULUMI_READS_STDIN" ]; then cat > "$FAKE_PULUMI_LOG/call-$n.stdin"; fi
 if [ -n "$FAKE_PULUMI_STDERR" ]; then echo "$FAKE_PULUMI_STDERR" >&2; exit 255; fi
 case " $* " in
+  *" stack output "*) echo '{}' ;;
+  *" stack history "*) echo '[{"kind":"update","startTime":"2026-11-22T10:00:00.000Z",'\
+'"message":"","environment":{},"config":{},"result":"succeeded","version":1}]' ;;
   *" stack ls "*) echo '[{"name":"draft-feature-x","current":false,'\
 '"lastUpdate":"2026-11-22T10:00:00.000Z","updateInProgress":false}]' ;;
 esac
@@ -117,3 +120,20 @@ def test_no_cli_on_path_is_reported_as_missing(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(PulumiCliMissing, match=r"https://www\.pulumi\.com/docs/install/"):
         PulumiWorkspace(tmp_path)
+
+
+def test_up_refreshes_first_so_a_rerun_restores_deleted_resources(stand_in, tmp_path) -> None:
+    PulumiWorkspace(tmp_path).up("draft-feature-x", message="envctl draft up abc1234")
+
+    (up,) = [args for args, _ in calls(stand_in) if "up" in args]
+    assert "--refresh" in up and "--yes" in up
+    assert up[up.index("--stack") + 1] == "draft-feature-x"
+
+
+def test_history_is_read_without_secrets_and_with_aware_times(stand_in, tmp_path) -> None:
+    (record,) = PulumiWorkspace(tmp_path).history("draft-feature-x", limit=1)
+
+    assert record.kind == "update" and record.succeeded
+    assert record.started.utcoffset() is not None
+    (history_call,) = [args for args, _ in calls(stand_in) if "history" in args]
+    assert "--show-secrets" not in history_call
