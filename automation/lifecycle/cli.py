@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from automation.lifecycle.artefact import artefact, write_dotenv, write_json
@@ -81,13 +82,18 @@ def _say(redact: Redactor, text: str, style: str | None = None) -> None:
     err.print(redact(text), style=style, markup=False, highlight=False)
 
 
+def _error(message: str) -> None:
+    """One ``error:`` line on stderr; the message is shown as is, never as markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+
+
 @contextmanager
 def _exits(redact: Redactor) -> Iterator[None]:
     """Turn a LifecycleError into its message on stderr and its exit code."""
     try:
         yield
     except LifecycleError as exc:
-        err.print(f"[bold red]error:[/] {redact(str(exc))}", markup=True, highlight=False)
+        _error(redact(str(exc)))
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -204,11 +210,7 @@ def draft_up(
                 highlight=False,
             )
         else:
-            err.print(
-                f"[bold red]error:[/] {redact(result.error or result.status)}",
-                markup=True,
-                highlight=False,
-            )
+            _error(redact(result.error or result.status))
         raise typer.Exit(result.exit_code)
 
 

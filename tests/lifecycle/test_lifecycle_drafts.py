@@ -342,3 +342,19 @@ def test_staging_up_preview_destroy(envctl) -> None:
     assert envctl("staging", "destroy", "--yes").exit_code == 0
     assert envctl.fake.stacks["staging"].resources == []
     assert envctl("staging", "destroy", "--yes").exit_code == 0
+
+
+def test_error_messages_keep_their_brackets(envctl) -> None:
+    from automation.lifecycle.errors import OperationFailed
+
+    assert deploy(envctl).exit_code == 0
+
+    def destroy(_name, _on_event=None):
+        raise OperationFailed("error: [409] Conflict while deleting [secret]")
+
+    envctl.fake.destroy = destroy
+
+    result = envctl("draft", "destroy", "--branch", "feature/login")
+
+    assert result.exit_code == 1
+    assert "error: [409] Conflict while deleting [secret]" in result.output
