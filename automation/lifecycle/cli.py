@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from automation.lifecycle.artefact import artefact, write_dotenv, write_json
 from automation.lifecycle.ci_env import CiContext, detect
@@ -333,7 +334,7 @@ def draft_list(
         if out.is_terminal:
             table = Table(*header)
             for row in rows:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))
             out.print(table)
         else:  # logs and pipes: one unwrapped tab-separated line per stack
             for row in (header, *rows):
