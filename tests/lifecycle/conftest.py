@@ -92,7 +92,6 @@ class Envctl:
 
 
 CI_VARIABLES = (
-    "CI",
     "GITLAB_CI",
     "GITHUB_ACTIONS",
     "VAULT_ADDR",
