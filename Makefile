@@ -1,0 +1,38 @@
+# Quick start: `make plan` (offline plan of draft-feature-x), `make test` (the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+STACK ?= draft-feature-x
+
+.PHONY: plan test lint typecheck unit system-deps bench clean
+
+$(STAMP): pyproject.toml requirements.txt requirements-envctl.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+plan: $(STAMP)
+	$(BIN)/envctl plan $(STACK)
+
+system-deps:
+	bash tools/install-system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not staging and not vault"
+
+test: $(STAMP) system-deps lint typecheck
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,30 @@
+"""The environments Pulumi program: read the stack's settings, build its one component."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pulumi
+
+from components.config import stack_kind
+
+PROJECT_DIR = Path(__file__).resolve().parent
+stack = pulumi.get_stack()
+
+if stack_kind(stack) == "draft":
+    from components.draft.environment import DraftEnvironment
+    from components.draft.settings import load_draft_settings
+
+    now = datetime.now(UTC)
+    draft = DraftEnvironment("draft", load_draft_settings(stack, PROJECT_DIR, now=now), now)
+    pulumi.export("url", draft.url)
+    pulumi.export("namespace", draft.namespace_name)
+    pulumi.export("expires_at", draft.expires_at)
+else:
+    from components.staging.host import StagingHost
+    from components.staging.settings import load_staging_settings
+
+    staging = StagingHost("staging", load_staging_settings(PROJECT_DIR))
+    pulumi.export("url", staging.url)
+    pulumi.export("dashboardUrl", staging.dashboard_url)
+    pulumi.export("commit", staging.commit)
+    pulumi.export("dnsRecords", staging.dns)

@@ -1,0 +1,96 @@
+"""envctl: the command line. Verbs live here; the work lives in the modules they call.
+
+Exit codes, for every command: 0 success; 1 a mandatory policy violation or a failed
+operation; 2 bad input or configuration (nothing was created).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from automation.lifecycle.cli import draft_app, staging_app
+from components.naming import NamingError, names_for
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="envctl",
+    help="Draft and staging environments from code: offline plans and the CI lifecycle.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(draft_app, name="draft")
+app.add_typer(staging_app, name="staging")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``message`` as one error line on stderr and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def name(
+    branch: Annotated[str, typer.Argument(help="git branch, e.g. feature/login")],
+    sha: Annotated[str | None, typer.Option(help="commit id for the image tag")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+) -> None:
+    """Print the names a branch's draft gets (stack, namespace, Helm release, image tag)."""
+    try:
+        names = names_for(branch, sha)
+    except NamingError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        out.print_json(json.dumps(names.as_dict()))
+        return
+    for key, value in names.as_dict().items():
+        if value is not None:
+            out.print(f"{key:<13}{value}", highlight=False, markup=False)
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Argument(help="stack name, e.g. draft-feature-x or staging")],
+    cwd: Annotated[Path, typer.Option(help="directory of the Pulumi program")] = Path("."),
+    policy_pack: Annotated[
+        Path | None, typer.Option(help="policy pack to evaluate [default: ./policy when present]")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override config in memory, like 'pulumi config set --path'"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the plan document as JSON")
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="also write Kubernetes objects as YAML manifests")
+    ] = None,
+) -> None:
+    """Run the program offline under Pulumi's mock runtime and show what it would create."""
+    from automation.plan.command import run_plan_command
+
+    code = run_plan_command(
+        stack=stack,
+        cwd=cwd,
+        policy_pack=policy_pack,
+        overrides=set_ or [],
+        as_json=as_json,
+        out_dir=out_dir,
+        out=out,
+        err=err,
+    )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

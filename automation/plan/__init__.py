@@ -1,0 +1,1 @@
+"""The offline plan: run a Pulumi program under the mock runtime and record what it registers."""

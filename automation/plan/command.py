@@ -1,0 +1,85 @@
+"""`envctl plan`: config -> offline run -> policy -> tree, JSON or manifests; an exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+from rich.console import Console
+
+from automation.plan.render import plan_document, resource_tree, write_manifests
+from automation.plan.runner import ProgramError, run_program
+from automation.plan.stack_config import load_stack_config
+from components.config import ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_PACK = Path("policy")
+
+
+def run_plan_command(
+    *,
+    stack: str,
+    cwd: Path,
+    policy_pack: Path | None,
+    overrides: list[str],
+    as_json: bool,
+    out_dir: Path | None,
+    out: Console,
+    err: Console,
+) -> int:
+    """Plan ``stack`` of the program in ``cwd``; print the result; return the exit code."""
+
+    def error(message: str) -> None:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
+
+    if not stack.strip() or any(c.isspace() for c in stack):
+        error(f"STACK: {stack!r} is not a stack name (expected e.g. draft-feature-x or staging)")
+        return EXIT_BAD_INPUT
+    if policy_pack is not None and not (policy_pack / "PulumiPolicy.yaml").is_file():
+        error(
+            f"--policy-pack: {policy_pack} holds no PulumiPolicy.yaml (expected a policy pack directory)"
+        )
+        return EXIT_BAD_INPUT
+    pack = policy_pack or (DEFAULT_PACK if (DEFAULT_PACK / "PulumiPolicy.yaml").is_file() else None)
+    try:
+        config = load_stack_config(cwd.resolve(), stack, overrides)
+        plan, warnings = run_program(cwd, stack, config)
+    except ConfigError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    except pulumi.RunError as exc:
+        error(str(exc))
+        return EXIT_FAILED
+    except ProgramError as exc:
+        error(f"the program failed: {exc}")
+        return EXIT_FAILED
+    for line in warnings:
+        err.print(line, highlight=False, markup=False)
+
+    findings = []
+    if pack is not None:
+        from automation.plan.policy import evaluate_pack
+
+        findings = evaluate_pack(pack.resolve(), plan)
+
+    if out_dir is not None:
+        written = write_manifests(plan, out_dir)
+        err.print(f"wrote {len(written)} Kubernetes manifests to {out_dir}", highlight=False)
+    if as_json:
+        out.print(
+            json.dumps(plan_document(plan, findings), indent=2), markup=False, highlight=False
+        )
+    else:
+        out.print(resource_tree(plan))
+        document = plan_document(plan, [])
+        for key, value in document["outputs"].items():
+            out.print(f"  [bold]{key}[/]: {value}", highlight=False)
+        for f in findings:
+            colour = "red" if f.level == "mandatory" else "yellow"
+            out.print(f"[{colour}]{f.level}[/] [bold]{f.policy}[/]: {f.message}", highlight=False)
+    mandatory = [f for f in findings if f.level == "mandatory"]
+    if mandatory:
+        error(f"{len(mandatory)} mandatory policy violation(s)")
+        return EXIT_FAILED
+    return EXIT_OK

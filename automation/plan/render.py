@@ -1,0 +1,124 @@
+"""Present a Plan: the resource tree, the plan JSON document and Kubernetes manifests."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from rich.tree import Tree
+
+from automation.plan.model import Plan, PlannedResource, redact
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+_K8S_TYPE = re.compile(r"kubernetes:(?P<group>[^:]+)/(?P<version>v[^:]+):(?P<kind>[A-Za-z]+)")
+_NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")
+
+
+class Finding(Protocol):
+    policy: str
+    level: str
+    urn: str | None
+    message: str
+
+
+def stack_urn(plan: Plan) -> str:
+    return f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}"
+
+
+def plan_document(plan: Plan, findings: list[Finding]) -> dict[str, Any]:
+    """The plan JSON of DESIGN.md; every secret value is the string ``[secret]``."""
+    root = stack_urn(plan)
+    resources: list[dict[str, Any]] = [
+        {
+            "urn": root,
+            "type": STACK_TYPE,
+            "name": f"{plan.project}-{plan.stack}",
+            "parent": None,
+            "dependsOn": [],
+            "inputs": {},
+        }
+    ]
+    for r in plan.resources:
+        resources.append(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent or root,
+                "dependsOn": sorted(set(r.depends_on)),
+                "inputs": redact(r.inputs),
+            }
+        )
+    return {
+        "project": plan.project,
+        "stack": plan.stack,
+        "resources": resources,
+        "outputs": redact(plan.outputs),
+        "policy": {
+            "violations": [
+                {"policy": f.policy, "level": f.level, "urn": f.urn, "message": f.message}
+                for f in findings
+            ]
+        },
+    }
+
+
+def _label(resource: PlannedResource) -> str:
+    metadata = resource.inputs.get("metadata")
+    real_name = metadata.get("name") if isinstance(metadata, dict) else None
+    suffix = f"  [dim]{redact(real_name)}[/]" if isinstance(real_name, str) else ""
+    kind = "" if resource.custom else "  [dim](component)[/]"
+    return f"[bold]{resource.name}[/]  [cyan]{resource.type}[/]{kind}{suffix}"
+
+
+def resource_tree(plan: Plan) -> Tree:
+    """The resources as a tree of parents and children, in registration order."""
+    root_urn = stack_urn(plan)
+    children: dict[str, list[PlannedResource]] = defaultdict(list)
+    known = {r.urn for r in plan.resources}
+    for r in plan.resources:
+        children[r.parent if r.parent in known else root_urn].append(r)
+    tree = Tree(
+        f"[bold]{plan.project}[/] / [bold green]{plan.stack}[/]  ({len(plan.resources)} resources)"
+    )
+
+    def add(node: Tree, urn: str) -> None:
+        for child in children.get(urn, []):
+            add(node.add(_label(child)), child.urn)
+
+    add(tree, root_urn)
+    return tree
+
+
+def kubernetes_objects(plan: Plan) -> list[tuple[PlannedResource, dict[str, Any]]]:
+    """Every Kubernetes object the plan creates, as a manifest (secrets as ``[secret]``)."""
+    objects = []
+    for r in plan.resources:
+        match = _K8S_TYPE.fullmatch(r.type)
+        if not r.custom or match is None or match["group"].split("/")[0] in _NOT_OBJECTS:
+            continue
+        group, version, kind = match["group"], match["version"], match["kind"]
+        body = redact(r.inputs)
+        manifest: dict[str, Any] = {
+            "apiVersion": body.pop(
+                "apiVersion", version if group == "core" else f"{group}/{version}"
+            ),
+            "kind": body.pop("kind", kind),
+        }
+        manifest.update(body)
+        objects.append((r, manifest))
+    return objects
+
+
+def write_manifests(plan: Plan, out_dir: Path) -> list[Path]:
+    """Write one YAML file per Kubernetes object into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index, (resource, manifest) in enumerate(kubernetes_objects(plan), start=1):
+        path = out_dir / f"{index:03d}-{manifest['kind'].lower()}-{resource.name}.yaml"
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+        written.append(path)
+    return written

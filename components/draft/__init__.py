@@ -1,0 +1,1 @@
+"""The per-branch draft environment on Kubernetes."""

@@ -1,0 +1,32 @@
+"""Shared test helpers.
+
+Integration tests (markers ``staging`` and ``vault``) start their real services
+themselves. Where a service cannot run, they skip locally but fail in CI (``CI=true``):
+CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> None:
+    """A real dependency is missing: fail in CI, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"required test service unavailable in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The repository root (the project's Pulumi program)."""
+    return REPO

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# System packages the integration tests need (real sshd, Docker engine, busybox for test
+# images, git). Installs only what is missing; a no-op when everything is present.
+set -euo pipefail
+need=()
+command -v git >/dev/null || need+=(git)
+command -v dockerd >/dev/null || need+=(docker.io)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-system-deps: missing ${need[*]}; run as root or install them yourself" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
