@@ -1,0 +1,402 @@
+"""Drafts stay isolated: nothing exposed on nodes or load balancers, no host access, bounded
+resources, pinned images, and a default-deny NetworkPolicy in every draft namespace.
+
+The resource policies apply to Kubernetes objects that land in a draft namespace (their
+``metadata.namespace``, or their provider's default namespace). Objects a Helm Release
+installs are invisible to CrossGuard (only the Release is seen): its ``values`` are checked
+for the same settings where charts conventionally put them, and the namespace itself must
+carry the cluster-side guardrails (``draft-namespace-guardrails``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pack_support import (
+    HELM_RELEASE_TYPE,
+    NAMESPACE_TYPE,
+    PropPath,
+    UnknownValueError,
+    config_flag,
+    config_text,
+    config_texts,
+    container_label,
+    containers,
+    describe,
+    draft_prefix,
+    get_path,
+    in_draft_namespace,
+    is_list,
+    kubernetes_namespace,
+    object_name,
+    pod_spec,
+    prefix_schema,
+    secrecy,
+    show_path,
+    walk_values,
+)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+SERVICE_TYPES = frozenset({"kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"})
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+FORBIDDEN_SERVICE_TYPES = ("LoadBalancer", "NodePort")
+REQUIRED_LIMITS = ("cpu", "memory")
+FORBIDDEN_TAGS = ("latest",)
+HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "process IDs", "hostIPC": "IPC"}
+
+_PREFIX = {"draftNamespacePrefix": prefix_schema()}
+
+
+def _release_values(args: ResourceValidationArgs) -> Iterator[tuple[PropPath, Any]]:
+    """(path, value) of every known entry of a Helm Release's values in a draft namespace."""
+    if args.resource_type != HELM_RELEASE_TYPE:
+        return iter(())
+    values = get_path(args.props, ("values",))
+    return walk_values(values, ("values",)) if isinstance(values, Mapping) else iter(())
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def validate_service_exposure(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    namespace = in_draft_namespace(args)
+    if namespace is None:
+        return
+    forbidden = config_texts(args, "forbiddenServiceTypes", FORBIDDEN_SERVICE_TYPES)
+    if args.resource_type in SERVICE_TYPES:
+        kind = get_path(args.props, ("spec", "type"))
+        if kind in forbidden:
+            report(
+                f"{describe(args)} in draft namespace '{namespace}': spec.type = {kind} exposes "
+                f"the draft outside the cluster; allowed are ClusterIP (behind the draft "
+                f"ingress) and other types not in {', '.join(forbidden)}.",
+                None,
+            )
+    for path, value in _release_values(args):
+        if (
+            path[-1:] == ("type",)
+            and value in forbidden
+            and any(isinstance(p, str) and "service" in p.lower() for p in path[:-1])
+        ):
+            report(
+                f"{describe(args)} in draft namespace '{namespace}': values "
+                f"{show_path(path[1:])} = {value} would expose the draft outside the cluster.",
+                None,
+            )
+
+
+# --- pod security ----------------------------------------------------------------------------
+
+
+def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    namespace = in_draft_namespace(args)
+    if namespace is None:
+        return
+    where = f"{describe(args)} in draft namespace '{namespace}'"
+    found = pod_spec(args)
+    if found is not None:
+        spec_path, spec = found
+        for flag, shared in HOST_NAMESPACES.items():
+            if spec.get(flag) is True:
+                report(
+                    f"{where}: {show_path((*spec_path, flag))} = true shares the node's {shared}.",
+                    None,
+                )
+        for path, container in containers(spec_path, spec):
+            context = container.get("securityContext")
+            if isinstance(context, Mapping) and context.get("privileged") is True:
+                report(
+                    f"{where}: {container_label(path, container)} sets "
+                    f"{show_path((*path, 'securityContext', 'privileged'))} = true.",
+                    None,
+                )
+    for path, value in _release_values(args):
+        if path[-1:] in (("hostNetwork",), ("privileged",)) and value is True:
+            report(f"{where}: values {show_path(path[1:])} = true.", None)
+
+
+# --- resource limits -------------------------------------------------------------------------
+
+
+def validate_resource_limits(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    namespace = in_draft_namespace(args)
+    found = pod_spec(args) if namespace is not None else None
+    if found is None:
+        return
+    required = config_texts(args, "requiredLimits", REQUIRED_LIMITS)
+    spec_path, spec = found
+    for path, container in containers(spec_path, spec):
+        if path[len(spec_path)] == "ephemeralContainers":
+            continue  # debug containers cannot declare resources
+        limits = get_path(container, ("resources", "limits"))
+        have = set(limits) if isinstance(limits, Mapping) else set()
+        missing = [name for name in required if name not in have]
+        if missing:
+            report(
+                f"{describe(args)} in draft namespace '{namespace}': "
+                f"{container_label(path, container)} has no resources.limits."
+                f"{' / '.join(missing)}; every draft container declares "
+                f"{' and '.join(required)} limits.",
+                None,
+            )
+
+
+# --- image tags ------------------------------------------------------------------------------
+
+
+def image_tag(image: str) -> tuple[str | None, bool]:
+    """(tag or None, pinned by digest) of an image reference."""
+    if "@" in image:
+        return None, True
+    last = image.rsplit("/", 1)[-1]
+    return (last.rsplit(":", 1)[1] if ":" in last else None), False
+
+
+def validate_image_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    namespace = in_draft_namespace(args)
+    if namespace is None:
+        return
+    forbidden = config_texts(args, "forbiddenTags", FORBIDDEN_TAGS)
+    where = f"{describe(args)} in draft namespace '{namespace}'"
+    marks = secrecy(args.urn)
+    found = pod_spec(args)
+    if found is not None:
+        spec_path, spec = found
+        for path, container in containers(spec_path, spec):
+            image = container.get("image")
+            if not isinstance(image, str):
+                continue
+            tag, pinned = image_tag(image)
+            hidden = marks is not None and marks.is_secret((*path, "image"))
+            if pinned:
+                continue
+            if tag is None:
+                report(
+                    f"{where}: {container_label(path, container)} has an image without a "
+                    f"tag, which means :latest; pin a tag or digest.",
+                    None,
+                )
+            elif tag in forbidden:
+                shown_tag = "[secret]" if hidden else tag
+                report(
+                    f"{where}: {container_label(path, container)} uses image tag "
+                    f"'{shown_tag}'; pin the draft's own tag (draft-<slug>-<sha7>) or a "
+                    f"digest.",
+                    None,
+                )
+    for path, value in _release_values(args):
+        if path[-1:] == ("tag",) and value in forbidden:
+            report(f"{where}: values {show_path(path[1:])} = {value}; pin a tag or digest.", None)
+        elif path[-1:] == ("image",) and isinstance(value, str):
+            tag, _ = image_tag(value)
+            if tag in forbidden:
+                report(
+                    f"{where}: values {show_path(path[1:])} uses tag '{tag}'; pin a tag or digest.",
+                    None,
+                )
+
+
+# --- stack policies --------------------------------------------------------------------------
+
+
+def _namespace_or_none(resource: Any) -> str | None:
+    try:
+        return kubernetes_namespace(resource)
+    except UnknownValueError:
+        return None
+
+
+def draft_namespaces(resources: Sequence[Any], prefix: str) -> dict[str, Any]:
+    """Draft namespace name -> its Namespace resource (None when the stack does not own it)."""
+    found: dict[str, Any] = {}
+    for resource in resources:
+        if resource.resource_type == NAMESPACE_TYPE:
+            name = object_name(resource)
+            if name.startswith(prefix):
+                found[name] = resource
+    for resource in resources:
+        if resource.resource_type == NAMESPACE_TYPE:
+            continue
+        namespace = _namespace_or_none(resource)
+        if namespace is not None and namespace.startswith(prefix):
+            found.setdefault(namespace, None)
+    return found
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (is_list(value) and len(value) == 0)
+
+
+def _denied_directions(policy: Any) -> set[str]:
+    """Directions a NetworkPolicy denies for every pod of its namespace."""
+    spec = get_path(policy.props, ("spec",))
+    if not isinstance(spec, Mapping):
+        return set()
+    selector = spec.get("podSelector")
+    if isinstance(selector, Mapping) and any(not _empty_selector(v) for v in selector.values()):
+        return set()
+    types = spec.get("policyTypes")
+    types = list(types) if is_list(types) else []
+    denied = set()
+    if "Ingress" in types and _empty(spec.get("ingress")):
+        denied.add("Ingress")
+    if "Egress" in types and _empty(spec.get("egress")):
+        denied.add("Egress")
+    return denied
+
+
+def _empty_selector(value: Any) -> bool:
+    return value is None or (isinstance(value, Mapping | list | tuple) and len(value) == 0)
+
+
+def validate_default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
+    prefix = draft_prefix(args)
+    namespaces = draft_namespaces(args.resources, prefix)
+    denied: dict[str, set[str]] = {name: set() for name in namespaces}
+    for resource in args.resources:
+        if resource.resource_type != NETWORK_POLICY:
+            continue
+        namespace = _namespace_or_none(resource)
+        if namespace in denied:
+            denied[namespace] |= _denied_directions(resource)
+    for name, directions in sorted(denied.items()):
+        missing = [d for d in ("Ingress", "Egress") if d not in directions]
+        if missing:
+            owner = namespaces[name]
+            report(
+                f"Draft namespace '{name}' has no default-deny NetworkPolicy for "
+                f"{' and '.join(missing)}: add one with podSelector {{}}, policyTypes "
+                f"[Ingress, Egress] and no rules, then allow only what the draft needs.",
+                owner.urn if owner is not None else None,
+            )
+
+
+def validate_namespace_guardrails(args: StackValidationArgs, report: ReportViolation) -> None:
+    prefix = draft_prefix(args)
+    level = config_text(args, "podSecurityLevel", "restricted")
+    namespaces = draft_namespaces(args.resources, prefix)
+    present: dict[str, set[str]] = {name: set() for name in namespaces}
+    for resource in args.resources:
+        if resource.resource_type in (RESOURCE_QUOTA, LIMIT_RANGE):
+            namespace = _namespace_or_none(resource)
+            if namespace in present:
+                present[namespace].add(resource.resource_type)
+    for name, owner in sorted(namespaces.items(), key=lambda item: item[0]):
+        urn = owner.urn if owner is not None else None
+        if owner is not None:
+            labels = get_path(owner.props, ("metadata", "labels"))
+            actual = labels.get(PSA_ENFORCE) if isinstance(labels, Mapping) else None
+            if actual != level:
+                report(
+                    f"Draft namespace '{name}': label {PSA_ENFORCE} is "
+                    f"{'missing' if actual is None else repr(actual)}, expected '{level}' "
+                    f"(objects a Helm release installs are invisible to this pack; the "
+                    f"namespace must enforce pod security itself).",
+                    urn,
+                )
+        wanted = []
+        if config_flag(args, "requireResourceQuota", True):
+            wanted.append(RESOURCE_QUOTA)
+        if config_flag(args, "requireLimitRange", True):
+            wanted.append(LIMIT_RANGE)
+        for kind in wanted:
+            if kind not in present[name]:
+                report(
+                    f"Draft namespace '{name}' has no {kind.rsplit(':', 1)[-1]}; drafts bound "
+                    f"what the workloads inside them may use.",
+                    urn,
+                )
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="draft-service-exposure",
+        description="Drafts expose no LoadBalancer or NodePort services.",
+        validate=validate_service_exposure,
+        config_schema=PolicyConfigSchema(
+            properties={
+                **_PREFIX,
+                "forbiddenServiceTypes": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": list(FORBIDDEN_SERVICE_TYPES),
+                },
+            }
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="draft-pod-security",
+        description="Draft pods use no host network, PID or IPC namespace and no privileged "
+        "containers.",
+        validate=validate_pod_security,
+        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
+    ),
+    ResourceValidationPolicy(
+        name="draft-resource-limits",
+        description="Every draft container declares resource limits.",
+        validate=validate_resource_limits,
+        config_schema=PolicyConfigSchema(
+            properties={
+                **_PREFIX,
+                "requiredLimits": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": list(REQUIRED_LIMITS),
+                },
+            }
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="draft-image-tags",
+        description="Draft images are pinned: no :latest and no untagged images.",
+        validate=validate_image_tags,
+        config_schema=PolicyConfigSchema(
+            properties={
+                **_PREFIX,
+                "forbiddenTags": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": list(FORBIDDEN_TAGS),
+                },
+            }
+        ),
+    ),
+    StackValidationPolicy(
+        name="draft-default-deny",
+        description="Every draft namespace has a default-deny NetworkPolicy (ingress and egress).",
+        validate=validate_default_deny,
+        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
+    ),
+    StackValidationPolicy(
+        name="draft-namespace-guardrails",
+        description="Draft namespaces enforce the restricted Pod Security Standard and have a "
+        "ResourceQuota and a LimitRange.",
+        validate=validate_namespace_guardrails,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        config_schema=PolicyConfigSchema(
+            properties={
+                **_PREFIX,
+                "podSecurityLevel": {
+                    "type": "string",
+                    "enum": ["privileged", "baseline", "restricted"],
+                    "default": "restricted",
+                },
+                "requireResourceQuota": {"type": "boolean", "default": True},
+                "requireLimitRange": {"type": "boolean", "default": True},
+            }
+        ),
+    ),
+]
