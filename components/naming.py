@@ -7,7 +7,7 @@ The one place names are derived. Rules:
 * A *canonical* branch (``<prefix>/<word>[-<word>]...`` in lowercase ASCII letters and
   digits) maps to the readable slug ``<prefix>-<rest>``: ``feature/login`` -> ``feature-login``.
 * Any other branch (uppercase, unicode, ``_``, ``.``, ``/`` inside, too long) maps to a
-  folded, truncated base plus ``--`` and a stable hash of the exact branch name. Canonical
+  transliterated (``задача`` -> ``zadacha``), truncated base plus ``--`` and a stable hash of the exact branch name. Canonical
   slugs never contain ``--``, so the two forms cannot meet, and distinct branches never
   share a slug short of a 40-bit hash collision.
 * The slug is at most 47 characters, so ``draft-<slug>`` (stack, namespace and Helm
@@ -21,6 +21,8 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+
+from anyascii import anyascii
 
 DEFAULT_PREFIXES: tuple[str, ...] = ("feature/", "bugfix/")
 DRAFT_PREFIX = "draft-"
@@ -95,8 +97,8 @@ def draft_prefix_of(branch: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -
 
 
 def _fold(text: str) -> str:
-    """Lowercase ASCII letters, digits and single dashes; everything else folds or drops."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """Lowercase ASCII letters, digits and single dashes; unicode is transliterated."""
+    ascii_text = anyascii(unicodedata.normalize("NFKC", text))
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
@@ -114,7 +116,8 @@ def slug_for(branch: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> str:
         raise NamingError(f"branch: {name!r} gets no draft environment; only {wanted} branches do")
     rest = name[len(prefix) :]
     readable = prefix[:-1] + "-" + rest
-    if _CANONICAL_REST.fullmatch(rest) and len(readable) <= SLUG_MAX:
+    canonical = name.startswith(prefix) and _CANONICAL_REST.fullmatch(rest) is not None
+    if canonical and len(readable) <= SLUG_MAX:
         return readable
     base = _fold(readable)[: SLUG_MAX - HASH_LEN - 2].rstrip("-")
     return f"{base}--{_short_hash(name)}"

@@ -35,6 +35,8 @@ def to_plan_value(value: Any) -> Any:
         return [to_plan_value(v) for v in value]
     if value == rpc.UNKNOWN:
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has only doubles; 3600.0 was written 3600
     text = (
         getattr(value, "text", None) or getattr(value, "path", None) or getattr(value, "uri", None)
     )

@@ -106,7 +106,8 @@ def run_program(program_dir: Path, stack: str, config: StackConfig) -> tuple[Pla
         runpy.run_path(str(entry), run_name="__main__")
 
     try:
-        with _program_context(entry.parent):
+        # The program's prints go to stderr so that stdout stays the plan (or its JSON).
+        with _program_context(entry.parent), contextlib.redirect_stdout(sys.stderr):
             loop.run_until_complete(run_in_stack(program))
     except pulumi.RunError:
         raise
