@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,17 +19,23 @@ _NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")
 
 
 class Finding(Protocol):
-    policy: str
-    level: str
-    urn: str | None
-    message: str
+    """A policy finding as the plan shows it (see automation.plan.policy.PolicyFinding)."""
+
+    @property
+    def policy(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def urn(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
 
 
 def stack_urn(plan: Plan) -> str:
     return f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}"
 
 
-def plan_document(plan: Plan, findings: list[Finding]) -> dict[str, Any]:
+def plan_document(plan: Plan, findings: Sequence[Finding]) -> dict[str, Any]:
     """The plan JSON of DESIGN.md; every secret value is the string ``[secret]``."""
     root = stack_urn(plan)
     resources: list[dict[str, Any]] = [

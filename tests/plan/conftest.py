@@ -22,7 +22,9 @@ class Run:
 
 
 def envctl(*args: str, cwd: Path = REPO) -> Run:
-    done = subprocess.run([str(ENVCTL), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(ENVCTL), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
     return Run(done.returncode, done.stdout, done.stderr)
 
 

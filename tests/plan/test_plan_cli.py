@@ -36,7 +36,9 @@ def test_the_draft_plan_has_designs_shape_and_a_parented_namespace() -> None:
     assert namespace["inputs"]["metadata"]["name"] == "draft-feature-x"
     assert labels["environments.dev/branch"] == "feature-x"
     assert labels["app.kubernetes.io/managed-by"] == "environments"
-    assert {"environments.dev/team", "environments.dev/sha", "environments.dev/expires-at"} <= set(labels)
+    assert {"environments.dev/team", "environments.dev/sha", "environments.dev/expires-at"} <= set(
+        labels
+    )
     assert document["outputs"]["url"].startswith("https://feature-x.")
     assert document["outputs"]["namespace"] == "draft-feature-x"
 
@@ -71,8 +73,17 @@ def test_set_has_pulumi_config_path_semantics(program) -> None:  # type: ignore[
         {"dev": "config:\n  demo:obj:\n    keep: 1\n"},
     )
     run = envctl(
-        "plan", "dev", "--cwd", str(cwd), "--json",
-        "--set", "obj.a[1].b=true", "--set", 'obj["x.y"]=7', "--set", "demo:flat=plain text",
+        "plan",
+        "dev",
+        "--cwd",
+        str(cwd),
+        "--json",
+        "--set",
+        "obj.a[1].b=true",
+        "--set",
+        'obj["x.y"]=7',
+        "--set",
+        "demo:flat=plain text",
     )
     outputs = plan_json(run)["outputs"]
     assert outputs["obj"] == {"keep": 1, "a": [None, {"b": True}], "x.y": 7}
@@ -127,7 +138,10 @@ def test_dependencies_and_parents_are_recorded(program) -> None:  # type: ignore
         Box("box")
         """
     )
-    resources = {r["name"]: r for r in plan_json(envctl("plan", "dev", "--cwd", str(cwd), "--json"))["resources"]}
+    resources = {
+        r["name"]: r
+        for r in plan_json(envctl("plan", "dev", "--cwd", str(cwd), "--json"))["resources"]
+    }
     assert resources["a"]["parent"] == resources["box"]["urn"]
     assert resources["b"]["dependsOn"] == [resources["a"]["urn"]]
 

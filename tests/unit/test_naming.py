@@ -25,16 +25,20 @@ _GIT_OK = st.characters(
     blacklist_characters=" ~^:?*[\\\x7f",
 )
 branch_tail = st.text(_GIT_OK, min_size=1, max_size=220).filter(
-    lambda t: ".." not in t
-    and "@{" not in t
-    and "//" not in t
-    and "/." not in t
-    and not t.startswith((".", "/"))
-    and not t.endswith((".", "/", ".lock"))
-    and ".lock/" not in t
-    and t.strip() == t
+    lambda t: (
+        ".." not in t
+        and "@{" not in t
+        and "//" not in t
+        and "/." not in t
+        and not t.startswith((".", "/"))
+        and not t.endswith((".", "/", ".lock"))
+        and ".lock/" not in t
+        and t.strip() == t
+    )
 )
-draft_branch = st.builds(lambda p, t: p + t, st.sampled_from(["feature/", "bugfix/", "Feature/", "BUGFIX/"]), branch_tail)
+draft_branch = st.builds(
+    lambda p, t: p + t, st.sampled_from(["feature/", "bugfix/", "Feature/", "BUGFIX/"]), branch_tail
+)
 
 
 @given(draft_branch)
@@ -115,5 +119,5 @@ def test_branches_without_a_draft_are_refused_with_the_reason(branch: str, reaso
 
 @pytest.mark.parametrize("sha", ["xyz1234", "abc", "", "0123456789abcdef" * 5])
 def test_a_sha_that_is_not_a_commit_id_is_refused(sha: str) -> None:
-    with pytest.raises(NamingError, match="sha: .* hex commit id"):
+    with pytest.raises(NamingError, match=r"sha: .* hex commit id"):
         names_for("feature/x", sha)

@@ -58,19 +58,41 @@ def test_hashed_stacks_need_their_branch_and_it_must_match(project: Path) -> Non
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("draft:ttlHours", "500", r"draft:ttlHours is invalid: .*less than or equal to 48 .*expected: hours"),
+        (
+            "draft:ttlHours",
+            "500",
+            r"draft:ttlHours is invalid: .*less than or equal to 48 .*expected: hours",
+        ),
         ("draft:ttlHours", "168", r"draft:ttlHours is invalid"),
         ("draft:ttlHours", "two days", r"draft:ttlHours is invalid: .*integer"),
-        ("draft:vault", '{"tokenTtlSeconds": 604800}', r"draft:vault.tokenTtlSeconds is invalid: .*3600"),
-        ("draft:team", "../../prod", r"draft:team is invalid: string should match pattern .*\(expected: .*team"),
+        (
+            "draft:vault",
+            '{"tokenTtlSeconds": 604800}',
+            r"draft:vault.tokenTtlSeconds is invalid: .*3600",
+        ),
+        (
+            "draft:team",
+            "../../prod",
+            r"draft:team is invalid: string should match pattern .*\(expected: .*team",
+        ),
         ("draft:service", "Tasks API", r"draft:service is invalid"),
         ("draft:baseDomain", "https://drafts.example.com", r"draft:baseDomain is invalid"),
-        ("draft:ttlhours", "12", r"draft:ttlhours is not a known setting; did you mean draft:ttlHours\?"),
+        (
+            "draft:ttlhours",
+            "12",
+            r"draft:ttlhours is not a known setting; did you mean draft:ttlHours\?",
+        ),
         ("draft:sha", "not-a-sha", r"draft:sha: 'not-a-sha' must be a hex commit id"),
-        ("draft:branchPrefixes", '["Feature/"]', r"draft:branchPrefixes: 'Feature/' must be lowercase"),
+        (
+            "draft:branchPrefixes",
+            '["Feature/"]',
+            r"draft:branchPrefixes: 'Feature/' must be lowercase",
+        ),
     ],
 )
-def test_bad_values_name_the_key_and_the_expected_form(project: Path, key: str, value: str, expected: str) -> None:
+def test_bad_values_name_the_key_and_the_expected_form(
+    project: Path, key: str, value: str, expected: str
+) -> None:
     with pytest.raises(ConfigError, match=expected):
         load(project, **{key: value})
 
@@ -92,7 +114,9 @@ def test_a_missing_required_key_is_named(tmp_path: Path) -> None:
 
 def test_the_template_may_not_hold_encrypted_values(project: Path) -> None:
     (project / "Pulumi.draft.yaml").write_text(TEMPLATE + "  draft:token:\n    secure: v1:abc\n")
-    with pytest.raises(ConfigError, match="draft:token is encrypted, but a template cannot hold secrets"):
+    with pytest.raises(
+        ConfigError, match="draft:token is encrypted, but a template cannot hold secrets"
+    ):
         load(project)
 
 
@@ -101,7 +125,7 @@ def test_expiry_is_ttl_after_now_unless_set_and_never_beyond_48_hours(project: P
     later = (NOW + timedelta(hours=10)).isoformat()
     assert load(project, **{"draft:expiresAt": later}).expiry(NOW) == NOW + timedelta(hours=10)
     week = (NOW + timedelta(days=7)).isoformat()
-    with pytest.raises(ConfigError, match="draft:expiresAt is invalid .*at most 48 hours"):
+    with pytest.raises(ConfigError, match=r"draft:expiresAt is invalid .*at most 48 hours"):
         load(project, **{"draft:expiresAt": week})
 
 
