@@ -17,7 +17,6 @@ from pack_support import (
     HELM_RELEASE_TYPE,
     NAMESPACE_TYPE,
     PropPath,
-    UnknownValueError,
     config_flag,
     config_text,
     config_texts,
@@ -32,6 +31,7 @@ from pack_support import (
     object_name,
     pod_spec,
     prefix_schema,
+    resource_type,
     secrecy,
     show_path,
     walk_values,
@@ -45,6 +45,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 SERVICE_TYPES = frozenset({"kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"})
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -62,7 +63,7 @@ _PREFIX = {"draftNamespacePrefix": prefix_schema()}
 
 def _release_values(args: ResourceValidationArgs) -> Iterator[tuple[PropPath, Any]]:
     """(path, value) of every known entry of a Helm Release's values in a draft namespace."""
-    if args.resource_type != HELM_RELEASE_TYPE:
+    if resource_type(args) != HELM_RELEASE_TYPE:
         return iter(())
     values = get_path(args.props, ("values",))
     return walk_values(values, ("values",)) if isinstance(values, Mapping) else iter(())
@@ -76,13 +77,13 @@ def validate_service_exposure(args: ResourceValidationArgs, report: ReportViolat
     if namespace is None:
         return
     forbidden = config_texts(args, "forbiddenServiceTypes", FORBIDDEN_SERVICE_TYPES)
-    if args.resource_type in SERVICE_TYPES:
+    if resource_type(args) in SERVICE_TYPES:
         kind = get_path(args.props, ("spec", "type"))
         if kind in forbidden:
             report(
                 f"{describe(args)} in draft namespace '{namespace}': spec.type = {kind} exposes "
-                f"the draft outside the cluster; allowed are ClusterIP (behind the draft "
-                f"ingress) and other types not in {', '.join(forbidden)}.",
+                f"the draft outside the cluster (forbidden in drafts: {', '.join(forbidden)}); "
+                f"use ClusterIP behind the draft's ingress.",
                 None,
             )
     for path, value in _release_values(args):
@@ -223,12 +224,12 @@ def draft_namespaces(resources: Sequence[Any], prefix: str) -> dict[str, Any]:
     """Draft namespace name -> its Namespace resource (None when the stack does not own it)."""
     found: dict[str, Any] = {}
     for resource in resources:
-        if resource.resource_type == NAMESPACE_TYPE:
+        if resource_type(resource) == NAMESPACE_TYPE:
             name = object_name(resource)
             if name.startswith(prefix):
                 found[name] = resource
     for resource in resources:
-        if resource.resource_type == NAMESPACE_TYPE:
+        if resource_type(resource) == NAMESPACE_TYPE:
             continue
         namespace = _namespace_or_none(resource)
         if namespace is not None and namespace.startswith(prefix):
@@ -267,7 +268,7 @@ def validate_default_deny(args: StackValidationArgs, report: ReportViolation) ->
     namespaces = draft_namespaces(args.resources, prefix)
     denied: dict[str, set[str]] = {name: set() for name in namespaces}
     for resource in args.resources:
-        if resource.resource_type != NETWORK_POLICY:
+        if resource_type(resource) != NETWORK_POLICY:
             continue
         namespace = _namespace_or_none(resource)
         if namespace in denied:
@@ -290,10 +291,10 @@ def validate_namespace_guardrails(args: StackValidationArgs, report: ReportViola
     namespaces = draft_namespaces(args.resources, prefix)
     present: dict[str, set[str]] = {name: set() for name in namespaces}
     for resource in args.resources:
-        if resource.resource_type in (RESOURCE_QUOTA, LIMIT_RANGE):
+        if resource_type(resource) in (RESOURCE_QUOTA, LIMIT_RANGE):
             namespace = _namespace_or_none(resource)
             if namespace in present:
-                present[namespace].add(resource.resource_type)
+                present[namespace].add(resource_type(resource))
     for name, owner in sorted(namespaces.items(), key=lambda item: item[0]):
         urn = owner.urn if owner is not None else None
         if owner is not None:

@@ -20,6 +20,7 @@ from pack_support import (
     get_path,
     object_name,
     prefix_schema,
+    resource_type,
     shown,
 )
 from pulumi_policy import (
@@ -49,7 +50,7 @@ def parse_expiry(text: str) -> datetime | None:
 
 
 def validate_draft_expiry(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != NAMESPACE_TYPE:
+    if resource_type(args) != NAMESPACE_TYPE:
         return
     name = object_name(args)
     if not name.startswith(draft_prefix(args)):

@@ -12,12 +12,10 @@ import contextvars
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
-try:  # the SDK's unknown-value marker; the proxy raises it when an unknown is read
-    from pulumi_policy.proxy import UnknownValueError
-except ImportError:  # pragma: no cover - every supported pulumi-policy has it
-    UnknownValueError = LookupError  # type: ignore[misc,assignment]
+# The SDK's unknown-value marker: its proxy raises it when an unknown value is read.
+from pulumi_policy.proxy import UnknownValueError
 
 PathPart = str | int
 PropPath = tuple[PathPart, ...]
@@ -155,7 +153,7 @@ def is_mapping(value: Any) -> bool:
     return isinstance(value, Mapping)
 
 
-def is_list(value: Any) -> bool:
+def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
@@ -294,6 +292,18 @@ def shown(args: Any, path: PropPath, value: Any) -> str:
 # Kubernetes shapes.
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+def resource_type(args_or_resource: Any) -> str:
+    """The type token, with the core group spelled out: ``kubernetes:v1:Secret`` (what
+    ``apiextensions.CustomResource(api_version="v1", ...)`` registers) is
+    ``kubernetes:core/v1:Secret`` to the cluster, and to these policies."""
+    kind = str(args_or_resource.resource_type)
+    if kind.startswith("kubernetes:v1:"):
+        return "kubernetes:core/v1:" + kind[len("kubernetes:v1:") :]
+    return kind
+
+
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
@@ -316,7 +326,7 @@ def kubernetes_namespace(args: Any) -> str | None:
     """The namespace a Kubernetes object lands in: its own, else its provider's default."""
     if not args.resource_type.startswith("kubernetes:"):
         return None
-    if args.resource_type == HELM_RELEASE_TYPE:
+    if resource_type(args) == HELM_RELEASE_TYPE:
         namespace = get_path(args.props, ("namespace",))
     else:
         namespace = get_path(args.props, ("metadata", "namespace"))
@@ -345,7 +355,7 @@ def in_draft_namespace(args: Any) -> str | None:
 
 
 def pod_spec(args: Any) -> tuple[PropPath, Mapping[str, Any]] | None:
-    path = POD_SPEC_PATHS.get(args.resource_type)
+    path = POD_SPEC_PATHS.get(resource_type(args))
     if path is None:
         return None
     spec = get_path(args.props, path)

@@ -27,6 +27,7 @@ from pack_support import (
     get_path,
     is_list,
     known_items,
+    resource_type,
     secrecy,
     show_path,
     walk_values,
@@ -43,6 +44,10 @@ CONFIGMAP_TYPES = frozenset({"kubernetes:core/v1:ConfigMap", "kubernetes:core/v1
 COMMAND_TYPES = frozenset({"command:remote:Command", "command:local:Command"})
 COMMAND_TEXT_FIELDS = ("create", "update", "delete")
 FIX = "mark it secret (pulumi.Output.secret, config.require_secret) or read it from Vault"
+COMMAND_FIX = (
+    "pass it through stdin as a Pulumi secret and read it in the script (command text is "
+    "echoed when the command fails)"
+)
 
 
 def credential_hits(node: Any, path: PropPath = ()) -> Iterator[tuple[PropPath, Hit]]:
@@ -74,7 +79,7 @@ def _group(hits: Iterator[tuple[PropPath, Hit]]) -> dict[PropPath, list[str]]:
 
 
 def validate_secret_data(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in SECRET_TYPES:
+    if resource_type(args) not in SECRET_TYPES:
         return
     marks = secrecy(args.urn)
     for field in ("data", "stringData"):
@@ -96,7 +101,7 @@ def validate_secret_data(args: ResourceValidationArgs, report: ReportViolation) 
 
 
 def validate_configmap(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in CONFIGMAP_TYPES:
+    if resource_type(args) not in CONFIGMAP_TYPES:
         return
     for field in ("data", "binaryData"):
         data = get_path(args.props, (field,))
@@ -112,7 +117,7 @@ def validate_configmap(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 def validate_clear_credentials(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    kind = args.resource_type
+    kind = resource_type(args)
     if kind in SECRET_TYPES or kind in CONFIGMAP_TYPES:
         return  # their own policies
     if kind in config_texts(args, "excludeTypes", ()):
@@ -124,9 +129,11 @@ def validate_clear_credentials(args: ResourceValidationArgs, report: ReportViola
         if marks is None or not marks.is_secret(path)
     }
     for path, reasons in clear.items():
+        in_text = kind in COMMAND_TYPES and path[:1] in tuple((f,) for f in COMMAND_TEXT_FIELDS)
+        fix = COMMAND_FIX if in_text else FIX
         report(
             f"{describe(args)}: input {show_path(path)} holds {' and '.join(reasons)} in plain "
-            f"text; {FIX}.",
+            f"text; {fix}.",
             None,
         )
 

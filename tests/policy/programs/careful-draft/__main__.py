@@ -1,0 +1,104 @@
+"""A draft that expires within a day, stays inside its namespace and bounds what it uses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+NAMESPACE = "draft-careful"
+expires = datetime.now(UTC) + timedelta(hours=24)
+
+ns = k8s.core.v1.Namespace(
+    "draft",
+    metadata={
+        "name": NAMESPACE,
+        "labels": {
+            "environments.dev/expires-at": expires.strftime("%Y%m%dT%H%M%SZ"),
+            "pod-security.kubernetes.io/enforce": "restricted",
+        },
+        "annotations": {"environments.dev/expires-at": expires.isoformat()},
+    },
+)
+inside = pulumi.ResourceOptions(depends_on=[ns])
+
+k8s.networking.v1.NetworkPolicy(
+    "default-deny",
+    metadata={"namespace": NAMESPACE, "name": "default-deny"},
+    spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+    opts=inside,
+)
+k8s.networking.v1.NetworkPolicy(
+    "allow-ingress",
+    metadata={"namespace": NAMESPACE, "name": "allow-ingress"},
+    spec={
+        "pod_selector": {"match_labels": {"app": "web"}},
+        "policy_types": ["Ingress"],
+        "ingress": [{"from_": [{"namespace_selector": {"match_labels": {"ingress": "true"}}}]}],
+    },
+    opts=inside,
+)
+k8s.core.v1.ResourceQuota(
+    "quota",
+    metadata={"namespace": NAMESPACE, "name": "draft"},
+    spec={"hard": {"limits.cpu": "2", "limits.memory": "2Gi"}},
+    opts=inside,
+)
+k8s.core.v1.LimitRange(
+    "limits",
+    metadata={"namespace": NAMESPACE, "name": "draft"},
+    spec={"limits": [{"type": "Container", "default": {"cpu": "200m", "memory": "256Mi"}}]},
+    opts=inside,
+)
+
+limits = {
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+    "requests": {"cpu": "50m", "memory": "64Mi"},
+}
+k8s.apps.v1.Deployment(
+    "web",
+    metadata={"namespace": NAMESPACE, "name": "web"},
+    spec={
+        "selector": {"match_labels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {
+                "init_containers": [
+                    {
+                        "name": "wait",
+                        "image": "busybox@sha256:" + "a" * 64,
+                        "resources": limits,
+                    }
+                ],
+                "containers": [
+                    {
+                        "name": "web",
+                        "image": "registry.example.com:5000/tasks:draft-careful-0123abc",
+                        "resources": limits,
+                        "security_context": {"privileged": False},
+                    }
+                ],
+            },
+        },
+    },
+    opts=inside,
+)
+k8s.core.v1.Service(
+    "web",
+    metadata={"namespace": NAMESPACE, "name": "web"},
+    spec={"type": "ClusterIP", "selector": {"app": "web"}, "ports": [{"port": 80}]},
+    opts=inside,
+)
+k8s.helm.v3.Release(
+    "app",
+    chart="app",
+    namespace=NAMESPACE,
+    values={"image": {"tag": "draft-careful-0123abc"}, "service": {"type": "ClusterIP"}},
+    opts=inside,
+)
+
+# Outside the drafts the isolation rules do not apply.
+k8s.core.v1.Service(
+    "ingress",
+    metadata={"namespace": "ingress", "name": "ingress"},
+    spec={"type": "LoadBalancer", "selector": {"app": "ingress"}, "ports": [{"port": 443}]},
+)
