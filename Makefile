@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STACK ?= draft-feature-x
 
-.PHONY: plan test lint typecheck unit system-deps bench clean
+.PHONY: plan test lint typecheck unit system-deps bench schemas clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-envctl.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,9 @@ unit: $(STAMP)
 
 test: $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest
+
+schemas: $(STAMP)
+	$(PY) tools/export_schemas.py
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
