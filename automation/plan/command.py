@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pulumi
@@ -15,6 +16,7 @@ from components.config import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_PACK = Path("policy")
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # what Pulumi accepts as a stack name
 
 
 def run_plan_command(
@@ -33,8 +35,11 @@ def run_plan_command(
     def error(message: str) -> None:
         err.print(f"[bold red]error:[/] {message}", highlight=False)
 
-    if not stack.strip() or any(c.isspace() for c in stack):
-        error(f"STACK: {stack!r} is not a stack name (expected e.g. draft-feature-x or staging)")
+    if not STACK_NAME.fullmatch(stack):
+        error(
+            f"STACK: {stack!r} is not a stack name (expected letters, digits, '-', '_' or '.', "
+            "e.g. draft-feature-x or staging)"
+        )
         return EXIT_BAD_INPUT
     if policy_pack is not None and not (policy_pack / "PulumiPolicy.yaml").is_file():
         error(

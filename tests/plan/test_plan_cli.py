@@ -56,6 +56,12 @@ def test_a_stack_of_no_known_kind_exits_2() -> None:
     assert "'production' is not a stack this project deploys" in run.stderr
 
 
+@pytest.mark.parametrize("stack", ["draft-фича", "draft feature", "", "x" * 101])
+def test_a_malformed_stack_name_exits_2(stack: str) -> None:
+    run = envctl("plan", stack)
+    assert run.code == 2 and "STACK" in run.stderr and run.stdout == ""
+
+
 @pytest.mark.parametrize("override", ["draft:ttlHours", "=5", "draft:vault.[x=1"])
 def test_a_malformed_set_exits_2_naming_the_option(override: str) -> None:
     run = envctl("plan", "draft-feature-x", "--set", override)
