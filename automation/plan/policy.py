@@ -59,6 +59,10 @@ class PolicyPackError(Exception):
     """The pack could not be loaded, configured or run; the message says which and why."""
 
 
+class PolicyConfigError(PolicyPackError):
+    """The policy pack config is invalid (bad input: names the policy, key and expected form)."""
+
+
 class _Captured(BaseException):
     """Raised instead of starting the gRPC server: carries the servicer the pack built."""
 
@@ -73,9 +77,9 @@ def load_pack_config(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text) if text.strip() else {}
     except (OSError, json.JSONDecodeError) as exc:
-        raise PolicyPackError(f"{path}: not a readable JSON policy pack config ({exc})") from None
+        raise PolicyConfigError(f"{path}: not a readable JSON policy pack config ({exc})") from None
     if not isinstance(document, dict):
-        raise PolicyPackError(f"{path}: expected a JSON object of policy name -> config")
+        raise PolicyConfigError(f"{path}: expected a JSON object of policy name -> config")
     return document
 
 
@@ -264,7 +268,7 @@ def reconcile_config(info: Any, user_config: Mapping[str, Any]) -> dict[str, dic
     _apply_config(result, _parse_user_config(user_config))
     errors = _validate_config(result, schemas)
     if errors:
-        raise PolicyPackError("invalid policy pack config: " + "; ".join(errors))
+        raise PolicyConfigError("invalid policy pack config: " + "; ".join(errors))
     return result
 
 
@@ -276,12 +280,12 @@ def _parse_user_config(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         elif isinstance(value, dict):
             entry = dict(value)
         else:
-            raise PolicyPackError(
+            raise PolicyConfigError(
                 f"policy pack config {name!r}: expected an enforcement level or an object"
             )
         level = entry.get("enforcementLevel")
         if level is not None and level not in LEVELS:
-            raise PolicyPackError(
+            raise PolicyConfigError(
                 f"policy pack config {name!r}: enforcementLevel {level!r} is not one of "
                 f"{', '.join(LEVELS)}"
             )
@@ -450,13 +454,35 @@ def _config_value(value: Any) -> Any:
     return text
 
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _root_stack(plan: Plan) -> PlannedResource:
+    """The root ``pulumi:pulumi:Stack`` resource the engine registers (and analyzes) first."""
+    urn = next(
+        (r.parent for r in plan.resources if r.parent and f"::{STACK_TYPE}::" in r.parent),
+        f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}",
+    )
+    return PlannedResource(
+        urn=urn,
+        type=STACK_TYPE,
+        name=_urn_name(urn),
+        custom=False,
+        parent=None,
+        depends_on=(),
+        property_dependencies={},
+        inputs={},
+    )
+
+
 def _analyze(servicer: Any, plan: Plan) -> list[PolicyFinding]:
     from pulumi.runtime.proto import analyzer_pb2 as proto
 
     by_urn = plan.by_urn()
     findings: list[PolicyFinding] = []
     stack_resources = []
-    for resource in plan.resources:
+    root = _root_stack(plan)
+    for resource in [root, *plan.resources] if root.urn not in by_urn else plan.resources:
         options = _options(resource)
         provider = _provider(resource, plan, by_urn)
         request = proto.AnalyzeRequest(
@@ -478,7 +504,8 @@ def _analyze(servicer: Any, plan: Plan) -> list[PolicyFinding]:
                 type=resource.type,
                 urn=resource.urn,
                 name=request.name,
-                properties=request.properties,
+                # The stack policies see state; the root stack's state is its outputs.
+                properties=_struct(plan.outputs) if resource is root else request.properties,
                 options=options,
                 provider=provider,
                 parent=resource.parent or "",

@@ -41,8 +41,8 @@ k8s.apps.v1.Deployment(
 )
 
 k8s.core.v1.Service(
-    "web",
-    metadata={"namespace": "draft-careless", "name": "web"},
+    "web-public",
+    metadata={"namespace": "draft-careless", "name": "web-public"},
     spec={"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80}]},
 )
 
