@@ -181,49 +181,51 @@ def describe(args: Any) -> str:
 
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_RAW_PROPS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "environments_guardrails_raw_props", default=None
-)
-_HOOK_FLAG = "_environments_guardrails_secret_hook"
+# Raw props by URN for the Analyze/AnalyzeStack call in progress. The variable lives on the
+# servicer class, so a pack loaded again in the same process (offline evaluation) shares it.
+_RAW_PROPS: contextvars.ContextVar[dict[str, Any] | None] | None = None
+_HOOK_ATTR = "_environments_guardrails_raw_props"
 
 
 def install_secret_hook() -> bool:
     """Wrap the SDK servicer's Analyze/AnalyzeStack so policies can see secret markers."""
+    global _RAW_PROPS
     try:
         from google.protobuf import json_format
         from pulumi_policy import policy as sdk
     except ImportError:  # pragma: no cover
         return False
     servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
-    if (
-        servicer is None
-        or not hasattr(servicer, "Analyze")
-        or not hasattr(servicer, "AnalyzeStack")
-    ):
+    if servicer is None or not all(hasattr(servicer, m) for m in ("Analyze", "AnalyzeStack")):
         return False
-    if getattr(servicer, _HOOK_FLAG, False):
+    existing = getattr(servicer, _HOOK_ATTR, None)
+    if isinstance(existing, contextvars.ContextVar):
+        _RAW_PROPS = existing
         return True
+    raw_props: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+        _HOOK_ATTR, default=None
+    )
     analyze, analyze_stack = servicer.Analyze, servicer.AnalyzeStack
 
     def hooked_analyze(self: Any, request: Any, context: Any) -> Any:
-        raw = {request.urn: json_format.MessageToDict(request.properties)}
-        token = _RAW_PROPS.set(raw)
+        token = raw_props.set({request.urn: json_format.MessageToDict(request.properties)})
         try:
             return analyze(self, request, context)
         finally:
-            _RAW_PROPS.reset(token)
+            raw_props.reset(token)
 
     def hooked_analyze_stack(self: Any, request: Any, context: Any) -> Any:
         raw = {r.urn: json_format.MessageToDict(r.properties) for r in request.resources}
-        token = _RAW_PROPS.set(raw)
+        token = raw_props.set(raw)
         try:
             return analyze_stack(self, request, context)
         finally:
-            _RAW_PROPS.reset(token)
+            raw_props.reset(token)
 
     servicer.Analyze = hooked_analyze
     servicer.AnalyzeStack = hooked_analyze_stack
-    setattr(servicer, _HOOK_FLAG, True)
+    setattr(servicer, _HOOK_ATTR, raw_props)
+    _RAW_PROPS = raw_props
     return True
 
 
@@ -274,7 +276,7 @@ def _holds_secret(node: Any) -> bool:
 
 def secrecy(urn: str) -> Secrecy | None:
     """Secret markers of resource ``urn`` as the engine sent them; None when unavailable."""
-    raw = _RAW_PROPS.get()
+    raw = _RAW_PROPS.get() if _RAW_PROPS is not None else None
     if raw is None or urn not in raw:
         return None
     return Secrecy(raw[urn])
