@@ -1,0 +1,1 @@
+"""The staging Docker Compose host, driven over SSH."""

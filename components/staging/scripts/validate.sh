@@ -1,0 +1,62 @@
+# validate.sh: is the release what the plan's validation stage asks for?
+#   1. https://$APP_HOST answers with a certificate the host trusts (waits for ACME);
+#   2. every smoke check (status, and text in the body) passes;
+#   3. the Traefik dashboard refuses no and wrong credentials and accepts the right ones.
+# The dashboard password is in $dashboard_password (read from stdin, never in argv).
+probe() { # probe HOST PATH [curl options...]: print the HTTP status; non-zero on transport/TLS errors
+    _host=$1 _path=$2
+    shift 2
+    # shellcheck disable=SC2086
+    curl --silent --show-error --max-time 15 --output "$probe_body" --write-out '%{http_code}' \
+        --resolve "$_host:$HTTPS_PORT:$PROBE_ADDRESS" ${CA_FILE:+--cacert "$CA_FILE"} \
+        "$@" "https://$_host:$HTTPS_PORT$_path"
+}
+
+credentials() { # curl config on stdout: printf is a shell builtin, so no process sees the password
+    printf 'user = "%s:%s"\n' "$1" "$2"
+}
+
+validate() {
+    probe_body=$(mktemp)
+    probe_error=$(mktemp)
+    deadline=$(($(date +%s) + VALIDATE_TIMEOUT))
+    until status=$(probe "$APP_HOST" / 2>"$probe_error"); do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            log "https://$APP_HOST: no HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: $(cat "$probe_error")"
+            return 1
+        fi
+        sleep 2
+    done
+    log "https://$APP_HOST answers with a valid certificate (status $status)"
+
+    tab=$(printf '\t')
+    failed=0
+    while IFS=$tab read -r want path text; do
+        [ -n "$path" ] || continue
+        status=$(probe "$APP_HOST" "$path" 2>"$probe_error") || status="error: $(cat "$probe_error")"
+        if [ "$status" != "$want" ]; then
+            log "smoke check $path: expected status $want, got $status"
+            failed=1
+        elif [ -n "$text" ] && ! grep -qF -- "$text" "$probe_body"; then
+            log "smoke check $path: status $status but the body lacks '$text'"
+            failed=1
+        else
+            log "smoke check $path: ok ($status)"
+        fi
+    done <<SMOKE
+$SMOKE_CHECKS
+SMOKE
+    [ "$failed" = 0 ] || return 1
+
+    anonymous=$(probe "$DASHBOARD_HOST" /dashboard/ 2>"$probe_error") || anonymous="error: $(cat "$probe_error")"
+    wrong=$(credentials "$DASHBOARD_USER" "wrong-$$-$(date +%s)" |
+        probe "$DASHBOARD_HOST" /dashboard/ --config - 2>"$probe_error") || wrong="error: $(cat "$probe_error")"
+    right=$(credentials "$DASHBOARD_USER" "$dashboard_password" |
+        probe "$DASHBOARD_HOST" /dashboard/ --config - 2>"$probe_error") || right="error: $(cat "$probe_error")"
+    rm -f "$probe_body" "$probe_error"
+    if [ "$anonymous" != 401 ] || [ "$wrong" != 401 ] || [ "$right" != 200 ]; then
+        log "dashboard https://$DASHBOARD_HOST/dashboard/: no credentials -> $anonymous, wrong -> $wrong, right -> $right (expected 401, 401, 200)"
+        return 1
+    fi
+    log "dashboard https://$DASHBOARD_HOST: refuses anonymous and wrong credentials, accepts the right ones"
+}

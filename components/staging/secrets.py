@@ -1,0 +1,99 @@
+"""Where the staging secrets come from: generated (pulumi-random) or read (Vault / config).
+
+Every value stays a Pulumi secret from its source to the host's ``.env``: generated ones
+are random resources (secret outputs), read ones are wrapped at once. They reach the host
+only on a remote command's stdin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+from pydantic import SecretStr
+
+from components.staging.envfile import EXTERNAL_KEYS, plain_values, render_env
+from components.staging.settings import StagingSettings
+
+
+@dataclass(frozen=True)
+class StagingSecrets:
+    """The secret inputs of the staging commands, each a secret Output."""
+
+    passwords: dict[str, random.RandomPassword]
+    env_file: pulumi.Output[str]
+    dashboard_password: pulumi.Output[str]
+    git_token: pulumi.Output[str]
+
+
+def _from_config(value: SecretStr | None) -> pulumi.Output[str] | None:
+    return None if value is None else pulumi.Output.secret(value.get_secret_value())
+
+
+def external_values(
+    settings: StagingSettings, parent: pulumi.Resource
+) -> dict[str, pulumi.Output[str]]:
+    """ESIA, MIS and git credentials: Vault ``staging/<team>/<service>`` and/or secret config.
+
+    Secret config wins over Vault; keys found in neither are left out of ``.env``.
+    """
+    configured = {
+        "GIT_TOKEN": _from_config(settings.git_token),
+        "ESIA_CLIENT_ID": _from_config(settings.esia_client_id),
+        "ESIA_CLIENT_SECRET": _from_config(settings.esia_client_secret),
+        "MIS_API_KEY": _from_config(settings.mis_api_key),
+    }
+    values = {k: v for k, v in configured.items() if v is not None}
+    if settings.secrets_source == "vault":
+        import pulumi_vault as vault
+
+        data = pulumi.Output.secret(
+            vault.kv.get_secret_v2_output(
+                mount=settings.vault_mount,
+                name=settings.vault_path,
+                opts=pulumi.InvokeOutputOptions(parent=parent),
+            ).apply(lambda result: dict(result.data or {}))
+        )
+        for key in EXTERNAL_KEYS:
+            if key not in values:
+                values[key] = data.apply(lambda d, k=key: d.get(k, ""))
+    return values
+
+
+def _password(name: str, length: int, parent: pulumi.Resource) -> random.RandomPassword:
+    # Letters and digits only: safe in a database URL, a .env line and curl's config.
+    return random.RandomPassword(
+        name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    )
+
+
+def staging_secrets(name: str, settings: StagingSettings, parent: pulumi.Resource) -> StagingSecrets:
+    """Generate the strong secrets, gather the others and render ``.env`` from them all."""
+    passwords = {
+        "POSTGRES_PASSWORD": _password(f"{name}-postgres-password", 40, parent),
+        "JWT_SECRET": _password(f"{name}-jwt-secret", 64, parent),
+        "SESSION_SECRET": _password(f"{name}-session-secret", 64, parent),
+        "DASHBOARD": _password(f"{name}-dashboard-password", 32, parent),
+    }
+    generated: dict[str, pulumi.Output[str]] = {
+        key: passwords[key].result for key in ("POSTGRES_PASSWORD", "JWT_SECRET", "SESSION_SECRET")
+    }
+    bcrypt = passwords["DASHBOARD"].bcrypt_hash
+    generated["TRAEFIK_AUTH"] = bcrypt.apply(lambda h: f"{settings.dashboard_user}:{h}")
+    external = external_values(settings, parent)
+    plain = plain_values(settings)
+
+    def render(values: dict[str, str]) -> str:
+        merged = dict(plain)
+        merged.update({k: v for k, v in values.items() if v})
+        return render_env(merged)
+
+    env_file = pulumi.Output.secret(pulumi.Output.all(**generated, **external).apply(render))
+    token = external.get("GIT_TOKEN", pulumi.Output.secret(""))
+    return StagingSecrets(
+        passwords=passwords,
+        env_file=env_file,
+        dashboard_password=pulumi.Output.secret(passwords["DASHBOARD"].result),
+        git_token=pulumi.Output.secret(token),
+    )
