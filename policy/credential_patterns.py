@@ -96,9 +96,19 @@ def sensitive_key(key: str) -> bool:
     )
 
 
+# An upper-case identifier is the name of a variable or key (``secretKey: DB_PASSWORD`` in an
+# ExternalSecret), not a password.
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
 def _literal(value: str) -> bool:
     text = value.strip()
-    return len(text) >= 4 and not _REFERENCE.search(text) and text.lower() not in _PLACEHOLDERS
+    return (
+        len(text) >= 4
+        and not _REFERENCE.search(text)
+        and not _IDENTIFIER.match(text)
+        and text.lower() not in _PLACEHOLDERS
+    )
 
 
 def keyed_credential(key: str, value: object) -> Hit | None:

@@ -34,6 +34,7 @@ from pack_support import (
     resource_type,
     secrecy,
     show_path,
+    shown,
     walk_values,
 )
 from pulumi_policy import (
@@ -81,7 +82,8 @@ def validate_service_exposure(args: ResourceValidationArgs, report: ReportViolat
         kind = get_path(args.props, ("spec", "type"))
         if kind in forbidden:
             report(
-                f"{describe(args)} in draft namespace '{namespace}': spec.type = {kind} exposes "
+                f"{describe(args)} in draft namespace '{namespace}': spec.type = "
+                f"{shown(args, ('spec', 'type'), kind)} exposes "
                 f"the draft outside the cluster (forbidden in drafts: {', '.join(forbidden)}); "
                 f"use ClusterIP behind the draft's ingress.",
                 None,
@@ -94,7 +96,8 @@ def validate_service_exposure(args: ResourceValidationArgs, report: ReportViolat
         ):
             report(
                 f"{describe(args)} in draft namespace '{namespace}': values "
-                f"{show_path(path[1:])} = {value} would expose the draft outside the cluster.",
+                f"{show_path(path[1:])} = {shown(args, path, value)} would expose the draft "
+                f"outside the cluster.",
                 None,
             )
 
@@ -200,12 +203,17 @@ def validate_image_tags(args: ResourceValidationArgs, report: ReportViolation) -
                 )
     for path, value in _release_values(args):
         if path[-1:] == ("tag",) and value in forbidden:
-            report(f"{where}: values {show_path(path[1:])} = {value}; pin a tag or digest.", None)
+            report(
+                f"{where}: values {show_path(path[1:])} = {shown(args, path, value)}; pin a tag "
+                f"or digest.",
+                None,
+            )
         elif path[-1:] == ("image",) and isinstance(value, str):
             tag, _ = image_tag(value)
             if tag in forbidden:
                 report(
-                    f"{where}: values {show_path(path[1:])} uses tag '{tag}'; pin a tag or digest.",
+                    f"{where}: values {show_path(path[1:])} uses tag '{shown(args, path, tag)}'; "
+                    f"pin a tag or digest.",
                     None,
                 )
 

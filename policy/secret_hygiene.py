@@ -43,6 +43,8 @@ SECRET_TYPES = frozenset({"kubernetes:core/v1:Secret", "kubernetes:core/v1:Secre
 CONFIGMAP_TYPES = frozenset({"kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ConfigMapPatch"})
 COMMAND_TYPES = frozenset({"command:remote:Command", "command:local:Command"})
 COMMAND_TEXT_FIELDS = ("create", "update", "delete")
+# Mappings that describe where a secret comes from, not the secret.
+REFERENCE_ENTRIES = ("remoteRef", "secretKeyRef", "secretRef", "sourceRef")
 FIX = "mark it secret (pulumi.Output.secret, config.require_secret) or read it from Vault"
 COMMAND_FIX = (
     "pass it through stdin as a Pulumi secret and read it in the script (command text is "
@@ -55,6 +57,8 @@ def credential_hits(node: Any, path: PropPath = ()) -> Iterator[tuple[PropPath, 
     for at, value in walk_values(node, path):
         if isinstance(value, Mapping):
             pairs = dict(known_items(value))
+            if any(key in pairs for key in REFERENCE_ENTRIES):
+                continue  # an entry that points at a secret elsewhere (ExternalSecret data)
             name, literal = pairs.get("name"), pairs.get("value")
             if isinstance(name, str) and isinstance(literal, str):  # env: [{name, value}]
                 hit = keyed_credential(name, literal)

@@ -336,3 +336,29 @@ def test_cron_jobs_pod_specs_are_checked():
     found = messages(evaluate(cron), "draft-resource-limits")
 
     assert any("container 'job' has no resources.limits" in m for m in found)
+
+
+def test_an_external_secret_mapping_is_not_a_credential():
+    external = resource(
+        "kubernetes:external-secrets.io/v1beta1:ExternalSecret",
+        "app",
+        {
+            "metadata": {"namespace": STACK},
+            "spec": {
+                "secretStoreRef": {"name": "vault", "kind": "SecretStore"},
+                "target": {"name": "app-secrets"},
+                "data": [
+                    {
+                        "secretKey": "db-password",
+                        "remoteRef": {"key": "draft/t/s", "property": "db"},
+                    },
+                    {
+                        "secretKey": "API_TOKEN",
+                        "remoteRef": {"key": "draft/t/s", "property": "api"},
+                    },
+                ],
+            },
+        },
+    )
+
+    assert messages(evaluate(external), "credentials-in-clear") == []
