@@ -191,6 +191,13 @@ def test_an_enforcement_level_per_policy():
     assert levels(findings, "vault-token-ttl") == {"mandatory"}
 
 
+def test_remediate_without_a_remediation_reports_as_mandatory():
+    """As the engine does when a violation is left after remediations."""
+    findings = evaluate_pack(PACK, EVIL, {"draft-service-exposure": "remediate"})
+
+    assert levels(findings, "draft-service-exposure") == {"mandatory"}
+
+
 def test_all_disabled_runs_nothing():
     assert evaluate_pack(PACK, EVIL, {"all": "disabled"}) == []
 
