@@ -212,7 +212,7 @@ def test_a_draft_within_the_guardrails_passes_without_any_finding(plan_program):
     assert run.violations == []
 
 
-def test_the_draft_namespace_label_format_of_the_project_is_understood(plan_program):
+def test_the_draft_namespace_label_format_of_the_project_is_understood():
     """The project's component writes the expiry label in ISO 8601 basic format."""
     run = envctl_plan("draft-feature-x")
 
