@@ -10,7 +10,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -46,23 +45,16 @@ def _wait(predicate: object, what: str, timeout: float = 60.0) -> None:
     raise ServiceUnavailable(f"{what} did not come up within {timeout:.0f}s")
 
 
-def stop_pid(pid: int, timeout: float = 30.0) -> None:
-    """SIGTERM ``pid``, wait, SIGKILL if it lingers."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM the process we started, wait for it, SIGKILL if it lingers."""
+    if process.poll() is not None:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
+    process.terminate()
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 # --- Docker engine -------------------------------------------------------------------
@@ -141,8 +133,7 @@ def stop_docker(docker: Docker) -> None:
         ids = docker.run("ps", "-aq", check=False).split()
         if ids:
             docker.run("rm", "-f", *ids, check=False)
-        stop_pid(docker.process.pid, timeout=60)
-        docker.process.wait(timeout=10)
+        stop_process(docker.process, timeout=60)
     subprocess.run(["umount", "-R", str(docker.workdir / "root")], capture_output=True)
     shutil.rmtree(docker.workdir, ignore_errors=True)
 
@@ -239,9 +230,7 @@ SetEnv {env_line}
 
 
 def stop_sshd(ssh: SshHost) -> None:
-    if ssh.process.poll() is None:
-        stop_pid(ssh.process.pid)
-        ssh.process.wait(timeout=10)
+    stop_process(ssh.process)
     shutil.rmtree(ssh.workdir, ignore_errors=True)
 
 

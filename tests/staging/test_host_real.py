@@ -8,6 +8,7 @@ containers, volumes, files.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 from collections.abc import Iterator
@@ -170,15 +171,12 @@ def test_pull_agent_shares_the_deploy_lock(world: StagingWorld, deployed: Deploy
     lock = Path(deployed.config["staging:appDir"]) / ".deploy/lock/deploy.lock"
     log = "/app/data/agent.log"
     container = f"{deployed.project}-pull-agent-1"
-    holder = subprocess.Popen(["flock", str(lock), "sleep", "600"])
-    try:
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what deploy.sh's `flock` takes, held by this test
         world.docker.run("exec", container, "sh", "-c", f": > {log}")
-        # the agent announces each round, then blocks on the lock we hold
+        # the agent announces each round, then blocks on the lock held here
         _until(lambda: "waiting" in world.docker.run("exec", container, "cat", log))
         assert "locked" not in world.docker.run("exec", container, "cat", log)
-    finally:
-        holder.terminate()
-        holder.wait()
     _until(lambda: "locked" in world.docker.run("exec", container, "cat", log))
 
 
