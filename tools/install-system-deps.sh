@@ -8,6 +8,10 @@ command -v dockerd >/dev/null || need+=(docker.io)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 [ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+# staging tests: an ACME test CA (Pebble) for Traefik to get real certificates from
+command -v pebble >/dev/null || need+=(pebble)
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-system-deps: missing ${need[*]}; run as root or install them yourself" >&2
