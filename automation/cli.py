@@ -64,6 +64,10 @@ def plan(
     policy_pack: Annotated[
         Path | None, typer.Option(help="policy pack to evaluate [default: ./policy when present]")
     ] = None,
+    policy_pack_config: Annotated[
+        Path | None,
+        typer.Option(help="JSON file of policy config, as 'pulumi up --policy-pack-config'"),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="override config in memory, like 'pulumi config set --path'"),
@@ -82,6 +86,7 @@ def plan(
         stack=stack,
         cwd=cwd,
         policy_pack=policy_pack,
+        policy_pack_config=policy_pack_config,
         overrides=set_ or [],
         as_json=as_json,
         out_dir=out_dir,

@@ -24,6 +24,7 @@ def run_plan_command(
     stack: str,
     cwd: Path,
     policy_pack: Path | None,
+    policy_pack_config: Path | None = None,
     overrides: list[str],
     as_json: bool,
     out_dir: Path | None,
@@ -64,9 +65,22 @@ def run_plan_command(
 
     findings = []
     if pack is not None:
-        from automation.plan.policy import evaluate_pack
+        from automation.plan.policy import (
+            PolicyConfigError,
+            PolicyPackError,
+            evaluate_pack,
+            load_pack_config,
+        )
 
-        findings = evaluate_pack(pack.resolve(), plan)
+        try:
+            pack_config = load_pack_config(policy_pack_config) if policy_pack_config else None
+            findings = evaluate_pack(pack.resolve(), plan, pack_config)
+        except PolicyConfigError as exc:
+            error(str(exc))
+            return EXIT_BAD_INPUT
+        except PolicyPackError as exc:
+            error(str(exc))
+            return EXIT_FAILED
 
     if out_dir is not None:
         written = write_manifests(plan, out_dir)

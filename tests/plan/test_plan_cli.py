@@ -199,3 +199,30 @@ def test_name_prints_every_derived_name_as_json() -> None:
 def test_name_exits_2_for_branches_without_a_draft(branch: str) -> None:
     run = envctl("name", branch)
     assert run.code == 2 and "branch" in run.stderr and run.stdout == ""
+
+
+def test_a_bad_policy_pack_config_exits_2_naming_the_key(program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cwd = program("import pulumi\n")
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"vault-token-ttl": {"maxTtlSeconds": "one hour"}}')
+    run = envctl(
+        "plan",
+        "dev",
+        "--cwd",
+        str(cwd),
+        "--policy-pack",
+        str(REPO / "policy"),
+        "--policy-pack-config",
+        str(config),
+    )
+    assert run.code == 2 and "maxTtlSeconds" in run.stderr and run.stdout == ""
+
+
+def test_a_policy_pack_that_cannot_load_exits_1(program, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cwd = program("import pulumi\n")
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text("raise RuntimeError('broken pack')\n")
+    run = envctl("plan", "dev", "--cwd", str(cwd), "--policy-pack", str(pack))
+    assert run.code == 1 and "broken pack" in run.stderr
