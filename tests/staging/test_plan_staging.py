@@ -1,0 +1,84 @@
+"""`envctl plan staging`: the command chain, its dependencies, and no secret in clear."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ENVCTL = Path(sys.executable).parent / "envctl"
+SECRET = "s3cr3t-token-value-for-plan"
+
+
+def plan(*sets: str) -> subprocess.CompletedProcess[str]:
+    argv = [str(ENVCTL), "plan", "staging", "--json"]
+    for item in sets:
+        argv += ["--set", item]
+    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    done = plan(f"staging:gitToken={SECRET}", f"staging:misApiKey={SECRET}-mis")
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout
+    return json.loads(done.stdout)
+
+
+def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in document["resources"]}
+
+
+def test_plan_shows_the_command_chain_with_its_dependencies(document: dict[str, Any]) -> None:
+    resources = by_name(document)
+    urn = {name: r["urn"] for name, r in resources.items()}
+    host = resources["staging"]
+    assert host["type"] == "environments:staging:StagingHost"
+    commands = {n: r for n, r in resources.items() if r["type"] == "command:remote:Command"}
+    assert set(commands) == {
+        "staging-preflight", "staging-checkout", "staging-env", "staging-override",
+        "staging-teardown", "staging-deploy", "staging-pull-agent",
+    }  # fmt: skip
+    assert all(r["parent"] == host["urn"] for r in commands.values())
+
+    def needs(name: str, *deps: str) -> None:
+        assert {urn[d] for d in deps} <= set(commands[name]["dependsOn"]), name
+
+    needs("staging-checkout", "staging-preflight")
+    needs("staging-env", "staging-checkout")
+    needs("staging-override", "staging-checkout")
+    needs("staging-teardown", "staging-checkout")
+    needs("staging-deploy", "staging-env", "staging-override", "staging-teardown")
+    needs("staging-pull-agent", "staging-deploy")
+    assert "delete" in commands["staging-teardown"]["inputs"]
+    assert "delete" not in commands["staging-deploy"]["inputs"]
+
+
+def test_secrets_are_secret_in_the_plan(document: dict[str, Any]) -> None:
+    commands = by_name(document)
+    for name in ("staging-checkout", "staging-env", "staging-deploy"):
+        assert commands[name]["inputs"]["stdin"] == "[secret]", name
+    assert commands["staging-deploy"]["inputs"]["triggers"] == "[secret]"
+    assert "[secret]" not in commands["staging-override"]["inputs"]["stdin"]
+    for resource in document["resources"]:
+        for key in ("create", "update", "delete"):
+            assert SECRET not in json.dumps(resource["inputs"].get(key, ""))
+
+
+def test_plan_exports_the_dns_records_the_plan_needs(document: dict[str, Any]) -> None:
+    records = document["outputs"]["dnsRecords"]
+    names = {r["name"] for r in records}
+    assert {"app.staging.example.com", "traefik.staging.example.com"} <= names
+    assert {r["type"] for r in records} == {"A"}
+    assert document["outputs"]["url"] == "https://app.staging.example.com"
+
+
+def test_bad_staging_config_exits_2_naming_the_key() -> None:
+    done = plan("staging:httpsPort=99999")
+    assert done.returncode == 2
+    assert "staging:httpsPort" in done.stderr

@@ -1,0 +1,115 @@
+"""The remote scripts as text: rendered once, parsed by real shells, override read by Compose."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.staging import commands
+from components.staging.envfile import EnvValueError, render_env
+from components.staging.override import render_override
+from components.staging.render import render
+from components.staging.settings import StagingSettings, load_staging_settings
+from tests.staging.services import compose_plugin
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def settings() -> StagingSettings:
+    return load_staging_settings(REPO, {})
+
+
+def all_commands(s: StagingSettings) -> dict[str, str]:
+    return {
+        "preflight": commands.preflight(s),
+        "checkout": commands.checkout(s),
+        "install_file": commands.install_file(s, commands.staged_env_path(s), "600"),
+        "deploy": commands.deploy(s, "0" * 40),
+        "pull_agent": commands.pull_agent(s),
+        "pull_agent_stop": commands.pull_agent_stop(s),
+        "teardown_arm": commands.teardown_arm(s),
+        "teardown": commands.teardown(s),
+    }
+
+
+@pytest.mark.parametrize("shell", ["sh", "dash", "bash", "busybox"])
+def test_every_rendered_script_parses(settings: StagingSettings, shell: str) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} not installed")
+    argv = [shell, "sh", "-n"] if shell == "busybox" else [shell, "-n"]
+    for name, text in all_commands(settings).items():
+        done = subprocess.run(argv, input=text, capture_output=True, text=True)
+        assert done.returncode == 0, f"{name}: {done.stderr}"
+
+
+def test_parameters_are_quoted_so_values_cannot_run_code() -> None:
+    text = render("teardown_arm", {"APP_DIR": "/tmp/x; touch /tmp/pwned", "PURGE": True, "PROJECT": "p$(id)"})
+    assert "APP_DIR='/tmp/x; touch /tmp/pwned'\n" in text
+    assert "PROJECT='p$(id)'\n" in text
+    assert "PURGE=true\n" in text
+    with pytest.raises(ValueError):
+        render("teardown_arm", {"app_dir": "/x"})
+    with pytest.raises(ValueError):
+        render("../etc/passwd", {})
+
+
+def test_rendering_is_deterministic(settings: StagingSettings) -> None:
+    assert all_commands(settings) == all_commands(settings)
+    assert render_override(settings) == render_override(settings)
+
+
+def test_secrets_are_never_parameters(settings: StagingSettings) -> None:
+    for name, text in all_commands(settings).items():
+        for word in ("PASSWORD=", "TOKEN=", "SECRET=", "TRAEFIK_AUTH="):
+            assert word not in text.split("\n# lib.sh")[0], f"{name} takes a secret as a parameter"
+    # each secret-taking script reads it from stdin, in a shell variable, never exported
+    assert "IFS= read -r git_token" in commands.checkout(settings)
+    assert "IFS= read -r dashboard_password" in commands.deploy(settings, "0" * 40)
+    assert "export" not in "".join(all_commands(settings).values())
+
+
+def test_env_file_quotes_values_literally_and_refuses_what_it_cannot_hold() -> None:
+    text = render_env({"TRAEFIK_AUTH": "admin:$2a$10$abc", "B": "x y"})
+    assert text.splitlines()[1:] == ["B='x y'", "TRAEFIK_AUTH='admin:$2a$10$abc'"]
+    with pytest.raises(EnvValueError) as error:
+        render_env({"MIS_API_KEY": "it's"})
+    assert "MIS_API_KEY" in str(error.value) and "it's" not in str(error.value)
+
+
+def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_path: Path) -> None:
+    """docker compose config (no engine needed) merges the override over an app file."""
+    plugin = compose_plugin()
+    if plugin is None:
+        pytest.skip("no docker-compose binary")
+    (tmp_path / "compose.yml").write_text(
+        """services:
+  app: {image: app, ports: ["3000:3000"], labels: ["traefik.http.routers.prod.rule=Host(`prod`)"]}
+  postgres: {image: pg, ports: ["5432:5432"]}
+  ollama: {image: ol, ports: ["11434:11434"]}
+  traefik: {image: tr, ports: ["80:80", "443:443"], profiles: [traefik]}
+  pull-agent: {image: pa}
+"""
+    )
+    (tmp_path / "override.yml").write_text(render_override(settings))
+    (tmp_path / ".env").write_text(render_env({"TRAEFIK_AUTH": "admin:$2a$10$abcdefghijklmnop"}))
+    done = subprocess.run(
+        [str(plugin), "-p", "t", "-f", "compose.yml", "-f", "override.yml", "--profile", "*", "config"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    merged = yaml.safe_load(done.stdout)["services"]
+    app_labels = merged["app"]["labels"]
+    assert "traefik.http.routers.prod.rule" not in app_labels
+    assert app_labels["traefik.http.routers.staging-app.rule"] == f"Host(`app.{settings.domain}`)"
+    auth = merged["traefik"]["labels"]["traefik.http.middlewares.staging-dashboard-auth.basicauth.users"]
+    # `config` prints the interpolated value escaped for reuse ('$$' is one literal '$')
+    assert auth == "admin:$$2a$$10$$abcdefghijklmnop"
+    for service in ("app", "postgres", "ollama"):
+        assert {p["host_ip"] for p in merged[service]["ports"]} == {"127.0.0.1"}
+    assert {p["published"] for p in merged["traefik"]["ports"]} == {"80", "443"}
+    assert merged["pull-agent"]["profiles"] == ["gitops"]
+    assert merged["pull-agent"]["environment"]["DEPLOY_LOCK_FILE"].endswith("/.deploy/lock/deploy.lock")
