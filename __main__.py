@@ -15,10 +15,13 @@ if stack_kind(stack) == "draft":
     from components.draft.settings import load_draft_settings
 
     now = datetime.now(UTC)
-    draft = DraftEnvironment("draft", load_draft_settings(stack, PROJECT_DIR, now=now), now)
+    settings = load_draft_settings(stack, PROJECT_DIR, now=now)
+    draft = DraftEnvironment("draft", settings, now, PROJECT_DIR)
     pulumi.export("url", draft.url)
     pulumi.export("namespace", draft.namespace_name)
+    pulumi.export("image", draft.image_ref)
     pulumi.export("expires_at", draft.expires_at)
+    pulumi.export("smoke", draft.smoke)  # passed / failed / skipped: envctl draft up reads it
 else:
     from components.staging.host import StagingHost
     from components.staging.settings import load_staging_settings

@@ -1,71 +1,169 @@
-"""DraftEnvironment: one branch's isolated environment in its own Kubernetes namespace."""
+"""DraftEnvironment: one branch's isolated environment in its own Kubernetes namespace.
+
+Order of work (each arrow a dependency Pulumi honours on create, and in reverse on destroy):
+
+    namespace -> quota, limit range, network policies  (the guardrails)
+    guardrails -> database, mock services, service account -> secret store -> synced secrets
+    image build, Vault policy -> role            (independent of everything above)
+    database + image + synced secrets -> migration Job -> Helm release -> smoke Job
+
+Every namespaced object depends on the namespace, so a destroy deletes them before the
+namespace itself (pulumi-kubernetes#1920) and leaves nothing behind.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
+import pulumi_kubernetes.apiextensions as apiextensions
+import pulumi_kubernetes.batch.v1 as batch
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.helm.v3 as helm
+import pulumi_kubernetes.networking.v1 as net
 
+from components.draft.app_release import create_release
+from components.draft.blueprint import DraftBlueprint, build_blueprint
+from components.draft.database import DraftDatabase, create_database
+from components.draft.image import AppImage, create_image
+from components.draft.isolation import create_network_policies
+from components.draft.jobs import (
+    create_migration_job,
+    create_smoke_job,
+    smoke_result,
+    smoke_script_config_map,
+)
+from components.draft.mocks import MockDeployment, create_mocks
+from components.draft.monitoring import create_alerts
+from components.draft.namespace import create_namespace
+from components.draft.secrets_sync import SecretsSync, create_secrets_sync
 from components.draft.settings import DraftSettings
-from components.naming import short_sha
-
-LABEL_PREFIX = "environments.dev"
-MANAGED_BY = "environments"
-
-
-def expiry_label(moment: datetime) -> str:
-    """ISO 8601 basic format (``20261124T050000Z``): a valid Kubernetes label value."""
-    return moment.strftime("%Y%m%dT%H%M%SZ")
+from components.draft.vault_access import VaultAccess, create_vault_access
 
 
 class DraftEnvironment(pulumi.ComponentResource):
     """A draft of one branch: its namespace and everything in it, gone with the stack."""
 
-    namespace: k8s.core.v1.Namespace
+    blueprint: DraftBlueprint
+    namespace: core.Namespace
+    quota: core.ResourceQuota
+    limit_range: core.LimitRange
+    network_policies: dict[str, net.NetworkPolicy]
+    image: AppImage
+    database: DraftDatabase
+    vault: VaultAccess
+    secrets: SecretsSync
+    mocks: dict[str, MockDeployment]
+    migrations: batch.Job | None
+    release: helm.Release
+    smoke_script: core.ConfigMap | None
+    smoke_job: batch.Job | None
+    alerts: apiextensions.CustomResource | None
     url: pulumi.Output[str]
     namespace_name: pulumi.Output[str]
+    image_ref: pulumi.Output[str]
     expires_at: pulumi.Output[str]
+    smoke: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
         settings: DraftSettings,
         now: datetime,
+        project_dir: Path | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        # Every check runs before the first registration: bad input creates nothing.
+        plan = build_blueprint(settings, project_dir or Path.cwd(), now)
         super().__init__("environments:draft:DraftEnvironment", name, None, opts)
-        names = settings.names()
-        expires = settings.expiry(now)
-        labels = {
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            f"{LABEL_PREFIX}/kind": "draft",
-            f"{LABEL_PREFIX}/branch": names.slug,
-            f"{LABEL_PREFIX}/team": settings.team,
-            f"{LABEL_PREFIX}/service": settings.service,
-            f"{LABEL_PREFIX}/sha": short_sha(settings.sha or ""),
-            f"{LABEL_PREFIX}/expires-at": expiry_label(expires),
-            # Objects a Helm release installs are invisible to the policy pack: the
-            # namespace itself enforces the restricted Pod Security Standard.
-            "pod-security.kubernetes.io/enforce": "restricted",
-        }
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=names.namespace,
-                labels=labels,
-                annotations={
-                    f"{LABEL_PREFIX}/branch": names.branch,
-                    f"{LABEL_PREFIX}/expires-at": expires.isoformat(),
-                },
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=pulumi.CustomTimeouts(delete="15m")
+        self.blueprint = plan
+
+        ns = create_namespace(name, plan, self)
+        self.namespace, self.quota, self.limit_range = ns.namespace, ns.quota, ns.limit_range
+        ns_name = ns.name
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        self.network_policies = create_network_policies(name, plan, ns_name, inside)
+        guardrails: list[pulumi.Resource] = [
+            self.namespace,
+            self.quota,
+            self.limit_range,
+            *self.network_policies.values(),
+        ]
+        guarded = pulumi.ResourceOptions(parent=self, depends_on=guardrails)
+
+        # Independent work: none of these waits for another.
+        self.image = create_image(name, plan, self)
+        self.vault = create_vault_access(name, plan, self)
+        self.database = create_database(name, plan, ns_name, guarded)
+        self.mocks = create_mocks(name, plan, ns_name, guarded)
+        self.secrets = create_secrets_sync(
+            name,
+            plan,
+            ns_name,
+            self.vault.role_name,
+            inside,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.vault.role]),
+        )
+
+        ready_to_migrate = [
+            *guardrails,
+            *self.image.dependencies,
+            *self.database.ready,
+            *self.secrets.synced,
+        ]
+        self.migrations = None
+        if settings.migrations.enabled:
+            self.migrations = create_migration_job(
+                name,
+                plan,
+                plan.image,
+                ns_name,
+                pulumi.ResourceOptions(parent=self, depends_on=ready_to_migrate),
+            )
+        mock_resources = [r for m in self.mocks.values() for r in (m.deployment, m.service)]
+        gate = [self.migrations] if self.migrations is not None else ready_to_migrate
+        self.release = create_release(
+            name,
+            plan,
+            ns_name,
+            pulumi.ResourceOptions(
+                parent=self, depends_on=[*guardrails, *gate, *self.secrets.synced, *mock_resources]
             ),
         )
-        self.url = pulumi.Output.from_input(f"https://{names.slug}.{settings.base_domain}")
-        self.namespace_name = self.namespace.metadata.apply(lambda m: m.name)
-        self.expires_at = pulumi.Output.from_input(expires.isoformat())
+
+        self.smoke_script = self.smoke_job = None
+        self.smoke = pulumi.Output.from_input("skipped")
+        if settings.smoke.enabled:
+            self.smoke_script = smoke_script_config_map(name, plan, ns_name, inside)
+            self.smoke_job = create_smoke_job(
+                name,
+                plan,
+                self.smoke_script,
+                ns_name,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[*guardrails, self.release, self.smoke_script, *self.secrets.synced],
+                ),
+            )
+            self.smoke = self.smoke_job.status.apply(smoke_result)
+
+        self.alerts = None
+        if settings.monitoring.enabled:
+            self.alerts = create_alerts(name, plan, ns_name, inside)
+
+        # The URL is live once the release (and its smoke test) succeeded.
+        last = self.smoke_job or self.release
+        self.url = pulumi.Output.all(last.urn, plan.url).apply(lambda parts: str(parts[1]))
+        self.namespace_name = ns_name
+        self.image_ref = pulumi.Output.from_input(plan.image)
+        self.expires_at = pulumi.Output.from_input(plan.expires.isoformat())
         self.register_outputs(
-            {"url": self.url, "namespace": self.namespace_name, "expires_at": self.expires_at}
+            {
+                "url": self.url,
+                "namespace": self.namespace_name,
+                "image": self.image_ref,
+                "expires_at": self.expires_at,
+                "smoke": self.smoke,
+            }
         )

@@ -1,0 +1,202 @@
+"""The draft database: a dedicated PostgreSQL with a generated password, or an external URL.
+
+Either way the app, the migrations and the chart read one Secret, ``db``, whose ``url`` key is
+the connection URL. Its values are Pulumi secrets; they never appear in clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes.apps.v1 as apps
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_random as random
+
+from components.draft.blueprint import DB_NAME, DB_URL_KEY, DraftBlueprint
+from components.draft.workload import (
+    container_security,
+    metadata,
+    pod_security,
+    resources,
+    scratch_volume,
+    secret,
+)
+
+PORT = 5432
+DATA_DIR = "/var/lib/postgresql/data"
+
+
+@dataclass(frozen=True)
+class DraftDatabase:
+    """The ``db`` Secret and, for a dedicated database, what serves it."""
+
+    secret: core.Secret
+    password: random.RandomPassword | None = None
+    claim: core.PersistentVolumeClaim | None = None
+    stateful_set: apps.StatefulSet | None = None
+    service: core.Service | None = None
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """What must be ready before migrations run: the Secret, and a serving database."""
+        return [r for r in (self.secret, self.stateful_set, self.service) if r is not None]
+
+
+def _external(
+    name: str, plan: DraftBlueprint, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> DraftDatabase:
+    settings = plan.settings
+    url = settings.secret(settings.database.url_secret_key)
+    assert url is not None, "resolve_draft() checks the URL is set"
+    db_secret = core.Secret(
+        f"{name}-db-secret",
+        metadata=metadata(DB_NAME, namespace, plan.object_labels("database")),
+        type="Opaque",
+        string_data={DB_URL_KEY: secret(url)},
+        opts=opts,
+    )
+    return DraftDatabase(db_secret)
+
+
+def create_database(
+    name: str,
+    plan: DraftBlueprint,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> DraftDatabase:
+    """The database of ``plan``; ``opts`` carry the parent and the namespace dependencies."""
+    if plan.settings.database.mode == "external":
+        return _external(name, plan, namespace, opts)
+    settings = plan.settings.database
+    labels = plan.object_labels("database")
+    selector = {
+        "app.kubernetes.io/name": DB_NAME,
+        "app.kubernetes.io/part-of": plan.names.helm_release,
+    }
+    password = random.RandomPassword(
+        f"{name}-db-password",
+        length=32,
+        special=False,
+        opts=pulumi.ResourceOptions(parent=opts.parent),
+    )
+    host = f"{DB_NAME}.{plan.namespace}.svc.cluster.local"
+    url = secret(
+        pulumi.Output.concat(
+            "postgresql://",
+            settings.name,
+            ":",
+            password.result,
+            "@",
+            host,
+            f":{PORT}/",
+            settings.name,
+        )
+    )
+    db_secret = core.Secret(
+        f"{name}-db-secret",
+        metadata=metadata(DB_NAME, namespace, labels),
+        type="Opaque",
+        string_data={
+            "username": settings.name,
+            "password": secret(password.result),
+            DB_URL_KEY: url,
+        },
+        opts=opts,
+    )
+    claim = core.PersistentVolumeClaim(
+        f"{name}-db-data",
+        metadata=metadata(f"{DB_NAME}-data", namespace, labels),
+        spec=core.PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            storage_class_name=settings.storage_class,
+            resources=core.VolumeResourceRequirementsArgs(requests={"storage": settings.storage}),
+        ),
+        opts=opts,
+    )
+    is_ready = core.ExecActionArgs(
+        command=["pg_isready", "-h", "127.0.0.1", "-U", settings.name, "-d", settings.name]
+    )
+    ready_probe = core.ProbeArgs(
+        exec_=is_ready,
+        initial_delay_seconds=5,
+        period_seconds=5,
+        timeout_seconds=3,
+        failure_threshold=6,
+    )
+    stateful_set = apps.StatefulSet(
+        f"{name}-db",
+        metadata=metadata(DB_NAME, namespace, labels),
+        spec=apps.StatefulSetSpecArgs(
+            service_name=DB_NAME,
+            replicas=1,
+            selector=meta.LabelSelectorArgs(match_labels=selector),
+            template=core.PodTemplateSpecArgs(
+                metadata=meta.ObjectMetaArgs(labels={**labels, **selector}),
+                spec=core.PodSpecArgs(
+                    automount_service_account_token=False,
+                    security_context=pod_security(settings.run_as_user),
+                    containers=[
+                        core.ContainerArgs(
+                            name="postgres",
+                            image=settings.image,
+                            ports=[core.ContainerPortArgs(name="postgres", container_port=PORT)],
+                            env=[
+                                core.EnvVarArgs(name="POSTGRES_USER", value=settings.name),
+                                core.EnvVarArgs(name="POSTGRES_DB", value=settings.name),
+                                core.EnvVarArgs(name="PGDATA", value=f"{DATA_DIR}/pgdata"),
+                                core.EnvVarArgs(
+                                    name="POSTGRES_PASSWORD",
+                                    value_from=core.EnvVarSourceArgs(
+                                        secret_key_ref=core.SecretKeySelectorArgs(
+                                            name=DB_NAME, key="password"
+                                        )
+                                    ),
+                                ),
+                            ],
+                            readiness_probe=ready_probe,
+                            liveness_probe=core.ProbeArgs(
+                                exec_=is_ready,
+                                initial_delay_seconds=30,
+                                period_seconds=10,
+                                timeout_seconds=3,
+                                failure_threshold=6,
+                            ),
+                            resources=resources(settings.resources),
+                            security_context=container_security(read_only_root=True),
+                            volume_mounts=[
+                                core.VolumeMountArgs(name="data", mount_path=DATA_DIR),
+                                core.VolumeMountArgs(name="run", mount_path="/var/run/postgresql"),
+                                core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                            ],
+                        )
+                    ],
+                    volumes=[
+                        core.VolumeArgs(
+                            name="data",
+                            persistent_volume_claim=core.PersistentVolumeClaimVolumeSourceArgs(
+                                claim_name=f"{DB_NAME}-data"
+                            ),
+                        ),
+                        scratch_volume("run"),
+                        scratch_volume("tmp"),
+                    ],
+                ),
+            ),
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[claim, db_secret])
+        ),
+    )
+    service = core.Service(
+        f"{name}-db-service",
+        metadata=metadata(DB_NAME, namespace, labels),
+        spec=core.ServiceSpecArgs(
+            type="ClusterIP",
+            selector=selector,
+            ports=[core.ServicePortArgs(name="postgres", port=PORT, target_port="postgres")],
+        ),
+        opts=opts,
+    )
+    return DraftDatabase(db_secret, password, claim, stateful_set, service)
