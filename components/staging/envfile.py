@@ -12,7 +12,13 @@ from components.staging.settings import StagingSettings
 
 GENERATED_KEYS = ("POSTGRES_PASSWORD", "JWT_SECRET", "SESSION_SECRET", "TRAEFIK_AUTH")
 EXTERNAL_KEYS = ("ESIA_CLIENT_ID", "ESIA_CLIENT_SECRET", "MIS_API_KEY", "GIT_TOKEN")
-PLAIN_KEYS = ("ACME_EMAIL", "ESIA_REDIRECT_URI", "GIT_REPO_URL", "GIT_BRANCH", "ROLLBACK_ON_FAILURE")
+PLAIN_KEYS = (
+    "ACME_EMAIL",
+    "ESIA_REDIRECT_URI",
+    "GIT_REPO_URL",
+    "GIT_BRANCH",
+    "ROLLBACK_ON_FAILURE",
+)
 MANAGED_KEYS = frozenset(GENERATED_KEYS + EXTERNAL_KEYS + PLAIN_KEYS)
 
 
@@ -39,6 +45,8 @@ def render_env(values: Mapping[str, str]) -> str:
     for key in sorted(values):
         value = values[key]
         if "'" in value or "\n" in value or "\r" in value:
-            raise EnvValueError(f"{key}: a .env value cannot contain a single quote or a line break")
+            raise EnvValueError(
+                f"{key}: a .env value cannot contain a single quote or a line break"
+            )
         lines.append(f"{key}='{value}'\n")
     return "".join(lines)

@@ -122,9 +122,7 @@ class StagingHost(pulumi.ComponentResource):
 
         self.url = pulumi.Output.from_input(f"https://{s.app_host}")
         self.dashboard_url = pulumi.Output.from_input(f"https://{s.dashboard_host}")
-        self.commit = self.deploy.stdout.apply(
-            lambda out: (out or "").strip().rpartition(" ")[2]
-        )
+        self.commit = self.deploy.stdout.apply(lambda out: (out or "").strip().rpartition(" ")[2])
         self.dns = pulumi.Output.from_input(dns_records(s))
         self.register_outputs(
             {

@@ -44,11 +44,8 @@ def render(name: str, params: Mapping[str, Param], uses: Sequence[str] = ()) -> 
             raise ValueError(f"parameter {key!r} is not an upper-case shell name")
     assignments = "".join(f"{key}={shell_value(params[key])}\n" for key in sorted(params))
     parts = [script_source("lib"), *(script_source(u) for u in uses), script_source(name)]
-    return (
-        f"# environments staging: {name}\n"
-        "set -euf\n"
-        f"{assignments}"
-        + "".join(part if part.endswith("\n") else part + "\n" for part in parts)
+    return f"# environments staging: {name}\nset -euf\n{assignments}" + "".join(
+        part if part.endswith("\n") else part + "\n" for part in parts
     )
 
 

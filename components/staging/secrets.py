@@ -7,6 +7,7 @@ only on a remote command's stdin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -48,17 +49,20 @@ def external_values(
     if settings.secrets_source == "vault":
         import pulumi_vault as vault
 
-        data = pulumi.Output.secret(
-            vault.kv.get_secret_v2_output(
-                mount=settings.vault_mount,
-                name=settings.vault_path,
-                opts=pulumi.InvokeOutputOptions(parent=parent),
-            ).apply(lambda result: dict(result.data or {}))
-        )
+        read: pulumi.Output[dict[str, str]] = vault.kv.get_secret_v2_output(
+            mount=settings.vault_mount,
+            name=settings.vault_path,
+            opts=pulumi.InvokeOutputOptions(parent=parent),
+        ).apply(lambda result: dict(result.data or {}))
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(read)
         for key in EXTERNAL_KEYS:
             if key not in values:
-                values[key] = data.apply(lambda d, k=key: d.get(k, ""))
+                values[key] = data.apply(_pick(key))
     return values
+
+
+def _pick(key: str) -> Callable[[dict[str, str]], str]:
+    return lambda data: data.get(key, "")
 
 
 def _password(name: str, length: int, parent: pulumi.Resource) -> random.RandomPassword:
@@ -68,7 +72,9 @@ def _password(name: str, length: int, parent: pulumi.Resource) -> random.RandomP
     )
 
 
-def staging_secrets(name: str, settings: StagingSettings, parent: pulumi.Resource) -> StagingSecrets:
+def staging_secrets(
+    name: str, settings: StagingSettings, parent: pulumi.Resource
+) -> StagingSecrets:
     """Generate the strong secrets, gather the others and render ``.env`` from them all."""
     passwords = {
         "POSTGRES_PASSWORD": _password(f"{name}-postgres-password", 40, parent),
@@ -89,7 +95,8 @@ def staging_secrets(name: str, settings: StagingSettings, parent: pulumi.Resourc
         merged.update({k: v for k, v in values.items() if v})
         return render_env(merged)
 
-    env_file = pulumi.Output.secret(pulumi.Output.all(**generated, **external).apply(render))
+    rendered: pulumi.Output[str] = pulumi.Output.all(**generated, **external).apply(render)
+    env_file: pulumi.Output[str] = pulumi.Output.secret(rendered)
     token = external.get("GIT_TOKEN", pulumi.Output.secret(""))
     return StagingSecrets(
         passwords=passwords,

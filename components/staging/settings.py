@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from components.config import (
-    STAGING_STACK,
     SettingsModel,
     deep_merge,
     namespace_values,
@@ -60,7 +59,8 @@ class SmokeCheck(SettingsModel):
     """One HTTPS request against ``app.<domain>`` that must answer as expected."""
 
     path: Annotated[
-        str, Field(pattern=r"^/[^\s\t]*$", description="URL path starting with '/', e.g. /api/health")
+        str,
+        Field(pattern=r"^/[^\s\t]*$", description="URL path starting with '/', e.g. /api/health"),
     ]
     status: Annotated[int, Field(ge=100, le=599, description="expected HTTP status code")] = 200
     contains: Annotated[
@@ -145,7 +145,9 @@ class StagingSettings(SettingsModel):
     profiles: Annotated[
         tuple[Name, ...], Field(description="compose profiles to enable, e.g. ['traefik']")
     ] = ("traefik",)
-    build: Annotated[bool, Field(description="true to build images of services with 'build:'")] = True
+    build: Annotated[bool, Field(description="true to build images of services with 'build:'")] = (
+        True
+    )
 
     # --- the services the override touches
     app_service: Annotated[Name, Field(description="compose service of the web app")] = "app"
@@ -185,7 +187,9 @@ class StagingSettings(SettingsModel):
     # --- .env
     acme_email: Annotated[
         str,
-        Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="e-mail for Let's Encrypt notices"),
+        Field(
+            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="e-mail for Let's Encrypt notices"
+        ),
     ]
     dashboard_user: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Traefik dashboard user name")
@@ -203,13 +207,20 @@ class StagingSettings(SettingsModel):
     ] = {}
     secrets_source: Annotated[
         Literal["config", "vault"],
-        Field(description="'config' (Pulumi secret config) or 'vault' (KV v2 staging/<team>/<service>)"),
+        Field(
+            description="'config' (Pulumi secret config) or 'vault' (KV v2 staging/<team>/<service>)"
+        ),
     ] = "config"
-    team: Annotated[Name, Field(description="owning team, used in staging/<team>/<service>")] = "platform"
+    team: Annotated[Name, Field(description="owning team, used in staging/<team>/<service>")] = (
+        "platform"
+    )
     service: Annotated[
-        Name | None, Field(description="service name for staging/<team>/<service>; default: project")
+        Name | None,
+        Field(description="service name for staging/<team>/<service>; default: project"),
     ] = None
-    vault_mount: Annotated[Name, Field(description="Vault KV v2 mount holding staging/...")] = "secret"
+    vault_mount: Annotated[Name, Field(description="Vault KV v2 mount holding staging/...")] = (
+        "secret"
+    )
     git_token: Annotated[
         SecretStr | None, Field(description="token for cloning repoUrl over HTTPS (secret)")
     ] = None
@@ -259,9 +270,12 @@ class StagingSettings(SettingsModel):
         ),
     ] = ("ubuntu:22.04", "debian:12")
     install_missing: Annotated[
-        bool, Field(description="true to install Docker, the Compose plugin, git and curl if missing")
+        bool,
+        Field(description="true to install Docker, the Compose plugin, git and curl if missing"),
     ] = True
-    open_firewall: Annotated[bool, Field(description="true to open 80/443 in an active firewall")] = True
+    open_firewall: Annotated[
+        bool, Field(description="true to open 80/443 in an active firewall")
+    ] = True
     public_ip: Annotated[
         str | None, Field(description="the host's public IPv4 address, the target of the A records")
     ] = None
@@ -288,7 +302,9 @@ class StagingSettings(SettingsModel):
     @classmethod
     def _relative_files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for entry in value:
-            if not re.fullmatch(r"[A-Za-z0-9._-][A-Za-z0-9._/-]*", entry) or ".." in entry.split("/"):
+            if not re.fullmatch(r"[A-Za-z0-9._-][A-Za-z0-9._/-]*", entry) or ".." in entry.split(
+                "/"
+            ):
                 raise ValueError(f"'{entry}' is not a relative path inside appDir")
         return value
 
@@ -325,7 +341,9 @@ class StagingSettings(SettingsModel):
     @model_validator(mode="after")
     def _consistent(self) -> StagingSettings:
         if self.dns_resolver and not self.resolved_public_ip:
-            raise ValueError("dnsResolver needs publicIp (or host as an IPv4 address) to compare with")
+            raise ValueError(
+                "dnsResolver needs publicIp (or host as an IPv4 address) to compare with"
+            )
         return self
 
     # --- derived values
@@ -389,7 +407,7 @@ def load_staging_settings(
     Encrypted (``secure:``) entries of the file are skipped: the engine passes their
     decrypted values in the runtime config.
     """
-    path = template_path(project_dir, STAGING_STACK)
+    path = template_path(project_dir, "staging")
     from_file = {
         key: value
         for key, value in namespace_values(read_stack_file(path), NAMESPACE).items()

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import unavailable
 
+from tests.conftest import unavailable
 from tests.staging import services
 from tests.staging.services import Acme, AppRepo, Docker, ServiceUnavailable, SshHost, free_port
 

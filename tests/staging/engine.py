@@ -25,7 +25,7 @@ import string
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,9 @@ class CommandFailed(Exception):
     pass
 
 
-def run_ssh(connection: dict[str, Any], script: str, stdin: str, timeout: float = 1200) -> tuple[int, str, str]:
+def run_ssh(
+    connection: dict[str, Any], script: str, stdin: str, timeout: float = 1200
+) -> tuple[int, str, str]:
     """Run ``script`` on the connection's host exactly as pulumi-command does: one SSH exec
     request with the text as command, ``stdin`` piped, host key pinned."""
     with tempfile.TemporaryDirectory(prefix="ssh-") as tmp:
@@ -103,11 +105,26 @@ def run_ssh(connection: dict[str, Any], script: str, stdin: str, timeout: float 
         known = Path(tmp, "known_hosts")
         known.write_text(f"[{host}]:{port} {connection['hostKey']}\n")
         argv = [
-            "ssh", "-F", "/dev/null", "-i", str(key), "-p", str(port),
-            "-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
-            f"{connection.get('user') or 'root'}@{host}", script,
-        ]  # fmt: skip
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(key),
+            "-p",
+            str(port),
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "LogLevel=ERROR",
+            f"{connection.get('user') or 'root'}@{host}",
+            script,
+        ]
         done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
         return done.returncode, done.stdout, done.stderr
 
@@ -128,7 +145,11 @@ class Engine:
         alphabet = string.ascii_letters + string.digits
         value = "".join(pysecrets.choice(alphabet) for _ in range(length))
         done = subprocess.run(
-            ["htpasswd", "-niB", "-C", "10", "user"], input=value, capture_output=True, text=True, check=True
+            ["htpasswd", "-niB", "-C", "10", "user"],
+            input=value,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         # terraform-provider-random hashes with Go's bcrypt, whose prefix is $2a$.
         bcrypt = done.stdout.strip().split(":", 1)[1].replace("$2y$", "$2a$", 1)
@@ -196,14 +217,16 @@ class Engine:
         settings.set_root_resource(None)  # type: ignore[arg-type]
         set_all_config(values, list(secret_keys))
         monitor = _Monitor(self)
-        set_mocks(_Mocks(), project="environments", stack=self.stack, preview=False, monitor=monitor)
+        set_mocks(
+            _Mocks(), project="environments", stack=self.stack, preview=False, monitor=monitor
+        )
         error = ""
         previous = Path.cwd()
         try:
             os.chdir(self.program_dir)
             runpy.run_path(str(self.program_dir / "__main__.py"), run_name="__main__")
             loop.run_until_complete(wait_for_rpcs())
-        except Exception as exc:  # noqa: BLE001 - the run's failure is the result
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             os.chdir(previous)
@@ -267,7 +290,7 @@ class _Monitor(MockMonitor):
         super().__init__(_Mocks())
         self.engine = engine
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         from pulumi.runtime.proto import resource_pb2
         from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 

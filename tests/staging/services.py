@@ -105,10 +105,19 @@ def start_docker() -> Docker:
     log = (workdir / "dockerd.log").open("wb")
     process = subprocess.Popen(
         [
-            "dockerd", "--host", f"unix://{sock}", "--data-root", str(workdir / "root"),
-            "--exec-root", str(workdir / "exec"), "--pidfile", str(workdir / "dockerd.pid"),
-            "--iptables=false", "--ip6tables=false", "--bridge=none",
-        ],  # fmt: skip
+            "dockerd",
+            "--host",
+            f"unix://{sock}",
+            "--data-root",
+            str(workdir / "root"),
+            "--exec-root",
+            str(workdir / "exec"),
+            "--pidfile",
+            str(workdir / "dockerd.pid"),
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -117,7 +126,9 @@ def start_docker() -> Docker:
 
     def ready() -> bool:
         if process.poll() is not None:
-            raise ServiceUnavailable(f"dockerd exited: {(workdir / 'dockerd.log').read_text()[-2000:]}")
+            raise ServiceUnavailable(
+                f"dockerd exited: {(workdir / 'dockerd.log').read_text()[-2000:]}"
+            )
         return sock.exists() and docker.run("info", check=False) != ""
 
     try:
@@ -173,7 +184,9 @@ def start_sshd(docker: Docker, wrapper: list[str] | None = None) -> SshHost:
     """sshd -D on a free loopback port; ``wrapper`` (e.g. strace) runs sshd under it."""
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not Path(sshd).exists() or shutil.which("ssh") is None:
-        raise ServiceUnavailable("openssh-server/client not installed (bash tools/install-system-deps.sh)")
+        raise ServiceUnavailable(
+            "openssh-server/client not installed (bash tools/install-system-deps.sh)"
+        )
     if os.geteuid() != 0:
         raise ServiceUnavailable("sshd needs root")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
@@ -218,7 +231,7 @@ SetEnv {env_line}
             raise ServiceUnavailable(f"sshd exited: {(workdir / 'sshd.log').read_text()[-2000:]}")
         try:
             return ssh.run("true").returncode == 0
-        except Exception:  # noqa: BLE001 - not yet
+        except Exception:
             return False
 
     try:
@@ -242,7 +255,9 @@ def _rootfs(extra: dict[str, Path]) -> bytes:
     busybox = shutil.which("busybox")
     if busybox is None:
         raise ServiceUnavailable("busybox is not installed (busybox-static)")
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    applets = subprocess.run(
+        [busybox, "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
 
@@ -251,7 +266,17 @@ def _rootfs(extra: dict[str, Path]) -> bytes:
             info.type, info.mode = tarfile.DIRTYPE, mode
             tar.addfile(info)
 
-        for d in ("bin", "etc", "lib", "lib64", "lib/x86_64-linux-gnu", "usr", "usr/bin", "var", "run"):
+        for d in (
+            "bin",
+            "etc",
+            "lib",
+            "lib64",
+            "lib/x86_64-linux-gnu",
+            "usr",
+            "usr/bin",
+            "var",
+            "run",
+        ):
             add_dir(d)
         add_dir("tmp", 0o1777)
         tar.add(busybox, "bin/busybox")
@@ -266,7 +291,10 @@ def _rootfs(extra: dict[str, Path]) -> bytes:
         tar.add(str(loader), "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
         tar.add(str(loader), "lib64/ld-linux-x86-64.so.2")
         tar.add(shutil.which("flock") or "/usr/bin/flock", "usr/bin/flock")
-        for name, text in {"etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "etc/group": "root:x:0:\n"}.items():
+        for name, text in {
+            "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
+            "etc/group": "root:x:0:\n",
+        }.items():
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -286,8 +314,8 @@ def build_images(docker: Docker) -> None:
         raise ServiceUnavailable("pebble (ACME test CA) is not installed (Debian package pebble)")
     images = {
         BASE_IMAGE: ({}, []),
-        TRAEFIK_IMAGE: ({"traefik": traefik}, ["ENTRYPOINT [\"/traefik\"]"]),
-        PEBBLE_IMAGE: ({"usr/bin/pebble": Path(pebble)}, ["ENTRYPOINT [\"/usr/bin/pebble\"]"]),
+        TRAEFIK_IMAGE: ({"traefik": traefik}, ['ENTRYPOINT ["/traefik"]']),
+        PEBBLE_IMAGE: ({"usr/bin/pebble": Path(pebble)}, ['ENTRYPOINT ["/usr/bin/pebble"]']),
     }
     for tag, (extra, changes) in images.items():
         if docker.run("images", "-q", tag).strip():
@@ -315,10 +343,23 @@ def start_pebble(docker: Docker) -> Acme:
     workdir.chmod(0o755)
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=pebble", "-addext", "subjectAltName=DNS:pebble,IP:127.0.0.1",
-            "-keyout", str(workdir / "key.pem"), "-out", str(workdir / "cert.pem"),
-        ],  # fmt: skip
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=pebble",
+            "-addext",
+            "subjectAltName=DNS:pebble,IP:127.0.0.1",
+            "-keyout",
+            str(workdir / "key.pem"),
+            "-out",
+            str(workdir / "cert.pem"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -341,17 +382,34 @@ def start_pebble(docker: Docker) -> Acme:
     docker.run("network", "create", network)
     port = free_port()
     docker.run(
-        "run", "-d", "--name", container, "--network", network, "--network-alias", "pebble",
-        "-e", "PEBBLE_VA_ALWAYS_VALID=1", "-e", "PEBBLE_VA_NOSLEEP=1",
-        "-p", f"127.0.0.1:{port}:15000", "-v", f"{workdir}:/pebble:ro",
-        PEBBLE_IMAGE, "-config", "/pebble/config.json",
-    )  # fmt: skip
+        "run",
+        "-d",
+        "--name",
+        container,
+        "--network",
+        network,
+        "--network-alias",
+        "pebble",
+        "-e",
+        "PEBBLE_VA_ALWAYS_VALID=1",
+        "-e",
+        "PEBBLE_VA_NOSLEEP=1",
+        "-p",
+        f"127.0.0.1:{port}:15000",
+        "-v",
+        f"{workdir}:/pebble:ro",
+        PEBBLE_IMAGE,
+        "-config",
+        "/pebble/config.json",
+    )
     context = ssl.create_default_context(cafile=str(workdir / "cert.pem"))
     root = workdir / "root.pem"
 
     def fetched() -> bool:
         try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/roots/0", context=context, timeout=5) as r:
+            with urllib.request.urlopen(
+                f"https://127.0.0.1:{port}/roots/0", context=context, timeout=5
+            ) as r:
                 root.write_bytes(r.read())
             return True
         except OSError:
@@ -485,9 +543,11 @@ def make_app_repo(docker: Docker, acme: Acme) -> AppRepo:
     bare = workdir / "app.git"
     env = {
         **os.environ,
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.test",
-    }  # fmt: skip
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.test",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.test",
+    }
 
     def git(*args: str, cwd: Path = work) -> str:
         return subprocess.run(
@@ -497,13 +557,17 @@ def make_app_repo(docker: Docker, acme: Acme) -> AppRepo:
     work.mkdir()
     git("init", "-q", "-b", "main")
     (work / "Dockerfile").write_text(
-        f"FROM {BASE_IMAGE}\nCOPY www /www\nCMD [\"httpd\", \"-f\", \"-p\", \"3000\", \"-h\", \"/www\"]\n"
+        f'FROM {BASE_IMAGE}\nCOPY www /www\nCMD ["httpd", "-f", "-p", "3000", "-h", "/www"]\n'
     )
     (work / "www/api").mkdir(parents=True)
     (work / "www/index.html").write_text("<h1>Scoliologic (staging test)</h1>\n")
     (work / "www/api/health").write_text("ok\n")
     repo = AppRepo(url=str(bare), workdir=workdir)
-    for tag, version, health in (("v1", "v1", "/api/health"), ("v2", "v2", "/api/health"), ("broken", "v3", "/api/missing")):
+    for tag, version, health in (
+        ("v1", "v1", "/api/health"),
+        ("v2", "v2", "/api/health"),
+        ("broken", "v3", "/api/missing"),
+    ):
         (work / "www/version").write_text(f"{version}\n")
         (work / "docker-compose.yml").write_text(compose_file(docker, acme, health))
         git("add", "-A")

@@ -24,16 +24,27 @@ from tests.staging.engine import Engine, Result
 pytestmark = pytest.mark.staging
 
 
-def https(world: StagingWorld, config: dict[str, Any], host: str, path: str, *curl: str) -> tuple[int, str]:
+def https(
+    world: StagingWorld, config: dict[str, Any], host: str, path: str, *curl: str
+) -> tuple[int, str]:
     """GET https://<host>.<domain><path> through the deployed Traefik, verifying TLS."""
     port = config["staging:httpsPort"]
     name = f"{host}.{DOMAIN}"
     done = subprocess.run(
         [
-            "curl", "-sS", "--max-time", "15", "--cacert", str(world.acme.root_ca),
-            "--resolve", f"{name}:{port}:127.0.0.1", "-w", "\n%{http_code}", *curl,
+            "curl",
+            "-sS",
+            "--max-time",
+            "15",
+            "--cacert",
+            str(world.acme.root_ca),
+            "--resolve",
+            f"{name}:{port}:127.0.0.1",
+            "-w",
+            "\n%{http_code}",
+            *curl,
             f"https://{name}:{port}{path}",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -45,14 +56,20 @@ def https(world: StagingWorld, config: dict[str, Any], host: str, path: str, *cu
 def containers(world: StagingWorld, project: str) -> dict[str, str]:
     """Service -> state of the project's containers."""
     out = world.docker.run(
-        "ps", "-a", "--filter", f"label=com.docker.compose.project={project}",
-        "--format", '{{.Label "com.docker.compose.service"}} {{.State}}',
-    )  # fmt: skip
+        "ps",
+        "-a",
+        "--filter",
+        f"label=com.docker.compose.project={project}",
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.State}}',
+    )
     return dict(line.split(" ", 1) for line in out.splitlines() if line)
 
 
 def volumes(world: StagingWorld, project: str) -> set[str]:
-    out = world.docker.run("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}")
+    out = world.docker.run(
+        "volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}"
+    )
     return set(out.split())
 
 
@@ -84,7 +101,9 @@ def deployed(world: StagingWorld) -> Iterator[Deployed]:
     engine.destroy()
 
 
-def test_first_deploy_is_healthy_validated_and_serves_https(world: StagingWorld, deployed: Deployed) -> None:
+def test_first_deploy_is_healthy_validated_and_serves_https(
+    world: StagingWorld, deployed: Deployed
+) -> None:
     assert deployed.first.ok, deployed.first.error
     ran = deployed.first.ran()
     assert ran[:2] == [("staging-preflight", "create"), ("staging-checkout", "create")]
@@ -95,9 +114,9 @@ def test_first_deploy_is_healthy_validated_and_serves_https(world: StagingWorld,
     ]
     assert ran[5:] == [("staging-deploy", "create"), ("staging-pull-agent", "create")]
     state = containers(world, deployed.project)
-    assert {s: state.get(s) for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")} == {
-        s: "running" for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")
-    }
+    assert {
+        s: state.get(s) for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")
+    } == {s: "running" for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")}
     status, body = https(world, deployed.config, "app", "/version")
     assert (status, body.strip()) == (200, "v1")
     assert deployed.first.outputs["commit"] == world.repo.commits["v1"]
@@ -118,9 +137,12 @@ def test_dashboard_refuses_anonymous_and_wrong_credentials_and_accepts_the_right
 
 def test_private_ports_are_bound_to_loopback_only(world: StagingWorld, deployed: Deployed) -> None:
     out = world.docker.run(
-        "ps", "--filter", f"label=com.docker.compose.project={deployed.project}",
-        "--format", '{{.Label "com.docker.compose.service"}}\t{{.Ports}}',
-    )  # fmt: skip
+        "ps",
+        "--filter",
+        f"label=com.docker.compose.project={deployed.project}",
+        "--format",
+        '{{.Label "com.docker.compose.service"}}\t{{.Ports}}',
+    )
     ports = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
     for service in ("app", "postgres", "ollama", "traefik"):
         bindings = [p for p in ports[service].split(", ") if "->" in p]
@@ -154,7 +176,9 @@ def test_unchanged_rerun_runs_no_remote_command(deployed: Deployed) -> None:
     assert again.ran() == []
 
 
-def test_changed_secret_reruns_only_what_depends_on_it(world: StagingWorld, deployed: Deployed) -> None:
+def test_changed_secret_reruns_only_what_depends_on_it(
+    world: StagingWorld, deployed: Deployed
+) -> None:
     deployed.config["staging:misApiKey"] = "Mis-Key-rotated-" + "r4" * 10
     result = deployed.engine.up(deployed.config, SECRET_KEYS)
     assert result.ok, result.error
@@ -184,20 +208,28 @@ def test_failing_update_rolls_back_and_keeps_the_database_volume(
     world: StagingWorld, deployed: Deployed
 ) -> None:
     container = f"{deployed.project}-postgres-1"
-    world.docker.run("exec", container, "sh", "-c", "echo patient-42 > /var/lib/postgresql/data/rows")
+    world.docker.run(
+        "exec", container, "sh", "-c", "echo patient-42 > /var/lib/postgresql/data/rows"
+    )
     deployed.config["staging:ref"] = "broken"
     result = deployed.engine.up(deployed.config, SECRET_KEYS)
     assert not result.ok
     assert ("staging-deploy", "update") in result.ran()
     assert "rolled back to " + world.repo.commits["v1"] in result.error
     assert https(world, deployed.config, "app", "/version")[1].strip() == "v1"
-    assert world.docker.run("exec", container, "cat", "/var/lib/postgresql/data/rows").strip() == "patient-42"
+    assert (
+        world.docker.run("exec", container, "cat", "/var/lib/postgresql/data/rows").strip()
+        == "patient-42"
+    )
     # a good update after the failed one goes through
     deployed.config["staging:ref"] = "v2"
     result = deployed.engine.up(deployed.config, SECRET_KEYS)
     assert result.ok, result.error
     assert https(world, deployed.config, "app", "/version")[1].strip() == "v2"
-    assert world.docker.run("exec", container, "cat", "/var/lib/postgresql/data/rows").strip() == "patient-42"
+    assert (
+        world.docker.run("exec", container, "cat", "/var/lib/postgresql/data/rows").strip()
+        == "patient-42"
+    )
 
 
 def test_destroy_keeps_volumes_unless_purged(world: StagingWorld) -> None:

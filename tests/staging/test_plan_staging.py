@@ -41,9 +41,14 @@ def test_plan_shows_the_command_chain_with_its_dependencies(document: dict[str, 
     assert host["type"] == "environments:staging:StagingHost"
     commands = {n: r for n, r in resources.items() if r["type"] == "command:remote:Command"}
     assert set(commands) == {
-        "staging-preflight", "staging-checkout", "staging-env", "staging-override",
-        "staging-teardown", "staging-deploy", "staging-pull-agent",
-    }  # fmt: skip
+        "staging-preflight",
+        "staging-checkout",
+        "staging-env",
+        "staging-override",
+        "staging-teardown",
+        "staging-deploy",
+        "staging-pull-agent",
+    }
     assert all(r["parent"] == host["urn"] for r in commands.values())
 
     def needs(name: str, *deps: str) -> None:

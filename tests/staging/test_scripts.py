@@ -48,7 +48,9 @@ def test_every_rendered_script_parses(settings: StagingSettings, shell: str) -> 
 
 
 def test_parameters_are_quoted_so_values_cannot_run_code() -> None:
-    text = render("teardown_arm", {"APP_DIR": "/tmp/x; touch /tmp/pwned", "PURGE": True, "PROJECT": "p$(id)"})
+    text = render(
+        "teardown_arm", {"APP_DIR": "/tmp/x; touch /tmp/pwned", "PURGE": True, "PROJECT": "p$(id)"}
+    )
     assert "APP_DIR='/tmp/x; touch /tmp/pwned'\n" in text
     assert "PROJECT='p$(id)'\n" in text
     assert "PURGE=true\n" in text
@@ -98,18 +100,36 @@ def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_
     (tmp_path / "override.yml").write_text(render_override(settings))
     (tmp_path / ".env").write_text(render_env({"TRAEFIK_AUTH": "admin:$2a$10$abcdefghijklmnop"}))
     done = subprocess.run(
-        [str(plugin), "-p", "t", "-f", "compose.yml", "-f", "override.yml", "--profile", "*", "config"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            str(plugin),
+            "-p",
+            "t",
+            "-f",
+            "compose.yml",
+            "-f",
+            "override.yml",
+            "--profile",
+            "*",
+            "config",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     merged = yaml.safe_load(done.stdout)["services"]
     app_labels = merged["app"]["labels"]
     assert "traefik.http.routers.prod.rule" not in app_labels
     assert app_labels["traefik.http.routers.staging-app.rule"] == f"Host(`app.{settings.domain}`)"
-    auth = merged["traefik"]["labels"]["traefik.http.middlewares.staging-dashboard-auth.basicauth.users"]
+    auth = merged["traefik"]["labels"][
+        "traefik.http.middlewares.staging-dashboard-auth.basicauth.users"
+    ]
     # `config` prints the interpolated value escaped for reuse ('$$' is one literal '$')
     assert auth == "admin:$$2a$$10$$abcdefghijklmnop"
     for service in ("app", "postgres", "ollama"):
         assert {p["host_ip"] for p in merged[service]["ports"]} == {"127.0.0.1"}
     assert {p["published"] for p in merged["traefik"]["ports"]} == {"80", "443"}
     assert merged["pull-agent"]["profiles"] == ["gitops"]
-    assert merged["pull-agent"]["environment"]["DEPLOY_LOCK_FILE"].endswith("/.deploy/lock/deploy.lock")
+    assert merged["pull-agent"]["environment"]["DEPLOY_LOCK_FILE"].endswith(
+        "/.deploy/lock/deploy.lock"
+    )

@@ -79,10 +79,7 @@ def test_secret_values_never_appear_in_errors_or_repr(tmp_path: Path) -> None:
 
 def test_encrypted_entries_of_the_stack_file_are_left_to_the_engine(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.staging.yaml").write_text(
-        "config:\n"
-        "  staging:ref: release-1\n"
-        "  staging:gitToken:\n"
-        "    secure: AAABADQXFlU=\n"
+        "config:\n  staging:ref: release-1\n  staging:gitToken:\n    secure: AAABADQXFlU=\n"
     )
     s = load(tmp_path)
     assert s.ref == "release-1"

@@ -1,5 +1,6 @@
 # validate.sh: is the release what the plan's validation stage asks for?
-#   1. https://$APP_HOST answers with a certificate the host trusts (waits for ACME);
+#   1. https://$APP_HOST and https://$DASHBOARD_HOST answer with certificates the host
+#      trusts (waiting for ACME);
 #   2. every smoke check (status, and text in the body) passes;
 #   3. the Traefik dashboard refuses no and wrong credentials and accepts the right ones.
 # The dashboard password is in $dashboard_password (read from stdin, never in argv).
@@ -20,14 +21,18 @@ validate() {
     probe_body=$(mktemp)
     probe_error=$(mktemp)
     deadline=$(($(date +%s) + VALIDATE_TIMEOUT))
-    until status=$(probe "$APP_HOST" / 2>"$probe_error"); do
-        if [ "$(date +%s)" -ge "$deadline" ]; then
-            log "https://$APP_HOST: no HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: $(cat "$probe_error")"
-            return 1
-        fi
-        sleep 2
+    for site in "$APP_HOST /" "$DASHBOARD_HOST /dashboard/"; do
+        # shellcheck disable=SC2086 # "host path"
+        set -- $site
+        until status=$(probe "$1" "$2" 2>"$probe_error"); do
+            if [ "$(date +%s)" -ge "$deadline" ]; then
+                log "https://$1: no HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: $(cat "$probe_error")"
+                return 1
+            fi
+            sleep 2
+        done
+        log "https://$1 answers with a valid certificate (status $status)"
     done
-    log "https://$APP_HOST answers with a valid certificate (status $status)"
 
     tab=$(printf '\t')
     failed=0
