@@ -1,0 +1,86 @@
+"""The dependencies Pulumi orders creates by, and deletes by in reverse.
+
+What matters: the release waits for migrations (which wait for the database, the image and
+the synced secrets); the smoke test waits for the release; independent work (image build,
+database, Vault role) waits on nothing of each other; and every namespaced object depends on
+the namespace, so a destroy removes it before the namespace (pulumi-kubernetes#1920).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.draft.conftest import Draft, draft, namespaced
+
+
+@pytest.fixture(scope="module")
+def plan() -> Draft:
+    return draft()
+
+
+def test_every_namespaced_object_depends_on_the_namespace(plan: Draft) -> None:
+    for resource in namespaced(plan.plan):
+        assert "draft-namespace" in plan.depends(resource), resource.name
+
+
+def test_a_destroy_deletes_the_namespace_after_everything_in_it(plan: Draft) -> None:
+    # Pulumi deletes a resource only after everything that depends on it.
+    for resource in namespaced(plan.plan):
+        assert "draft-namespace" in plan.ancestors(resource), resource.name
+    assert plan.depends(plan.namespace) == set()
+
+
+def test_the_release_waits_for_the_migration_job(plan: Draft) -> None:
+    assert "draft-migrations" in plan.depends(plan.named("draft-release"))
+
+
+def test_migrations_wait_for_database_image_and_secrets(plan: Draft) -> None:
+    waits_for = plan.depends(plan.named("draft-migrations"))
+    assert {
+        "draft-db",
+        "draft-db-service",
+        "draft-db-secret",
+        "draft-image",
+        "draft-pull-secret",
+        "draft-external-secret-tasks",
+    } <= waits_for
+
+
+def test_the_smoke_test_waits_for_the_release_and_its_script(plan: Draft) -> None:
+    assert {"draft-release", "draft-smoke-script"} <= plan.depends(plan.named("draft-smoke"))
+
+
+def test_workloads_wait_for_quota_limits_and_network_policies(plan: Draft) -> None:
+    guardrails = {"draft-quota", "draft-limits", "draft-netpol-default-deny"}
+    guardrails |= {"draft-netpol-allow-same-namespace", "draft-netpol-allow-dns"}
+    for name in ("draft-db", "draft-migrations", "draft-release", "draft-smoke"):
+        assert guardrails <= plan.ancestors(plan.named(name)), name
+
+
+def test_the_secret_store_logs_in_with_the_vault_role_and_the_service_account(plan: Draft) -> None:
+    store = plan.one("kubernetes:external-secrets.io/v1:SecretStore")
+    assert {"draft-vault-role", "draft-service-account"} <= plan.depends(store)
+    assert "draft-vault-policy" in plan.depends(plan.named("draft-vault-role"))
+
+
+def test_independent_work_does_not_wait_on_each_other(plan: Draft) -> None:
+    image = plan.named("draft-image")
+    role = plan.named("draft-vault-role")
+    database = plan.named("draft-db")
+    assert plan.ancestors(image) == set()
+    assert plan.ancestors(role) <= {"draft-vault-policy", "draft-vault"}
+    assert not plan.ancestors(database) & {"draft-image", "draft-vault-role", "draft-vault-policy"}
+    assert "draft-db" not in plan.ancestors(role) | plan.ancestors(image)
+
+
+def test_vault_objects_use_the_drafts_vault_provider(plan: Draft) -> None:
+    provider = plan.one("pulumi:providers:vault")
+    assert provider.inputs["address"] == "https://vault.example.com"
+    for resource in (plan.named("draft-vault-policy"), plan.named("draft-vault-role")):
+        assert resource.provider is not None and resource.provider.startswith(provider.urn)
+
+
+def test_without_migrations_the_release_waits_for_the_database_itself() -> None:
+    plan = draft("draft:migrations.enabled=false")
+    assert plan.of_type("kubernetes:batch/v1:Job") == [plan.named("draft-smoke")]
+    assert {"draft-db", "draft-image"} <= plan.depends(plan.named("draft-release"))
