@@ -17,16 +17,22 @@ credentials() { # curl config on stdout: printf is a shell builtin, so no proces
     printf 'user = "%s:%s"\n' "$1" "$2"
 }
 
+routed() {
+    case "$1" in 404 | 502 | 503 | 504) return 1 ;; *) return 0 ;; esac
+}
+
 validate() {
     probe_body=$(mktemp)
     probe_error=$(mktemp)
     deadline=$(($(date +%s) + VALIDATE_TIMEOUT))
     for site in "$APP_HOST /" "$DASHBOARD_HOST /dashboard/"; do
+        status=""
         # shellcheck disable=SC2086 # "host path"
         set -- $site
-        until status=$(probe "$1" "$2" 2>"$probe_error"); do
+        # Traefik answers 404/502-504 until its docker provider has routed the site.
+        until status=$(probe "$1" "$2" 2>"$probe_error") && routed "$status"; do
             if [ "$(date +%s)" -ge "$deadline" ]; then
-                log "https://$1: no HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: $(cat "$probe_error")"
+                log "https://$1$2: no routed HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: ${status:-} $(cat "$probe_error")"
                 return 1
             fi
             sleep 2
