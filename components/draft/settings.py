@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_validator
 
 from components.config import ConfigError, SettingsModel, load_settings
 from components.naming import (
@@ -60,8 +60,18 @@ NamespaceName = Annotated[
         description="a Kubernetes namespace name (DNS-1123 label)",
     ),
 ]
+
+
+def _number_text(value: object) -> object:
+    """``pulumi config set --path`` stores ``2`` as a number; a quantity is its text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return value
+
+
 Quantity = Annotated[
     str,
+    BeforeValidator(_number_text),
     Field(
         pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
         description="a Kubernetes quantity such as 250m, 512Mi or 2",
