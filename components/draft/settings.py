@@ -71,11 +71,11 @@ def _number_text(value: object) -> object:
 
 Quantity = Annotated[
     str,
-    BeforeValidator(_number_text),
     Field(
         pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
         description="a Kubernetes quantity such as 250m, 512Mi or 2",
     ),
+    BeforeValidator(_number_text),
 ]
 ImageRef = Annotated[
     str,
