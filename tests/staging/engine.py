@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import os
 import runpy
 import secrets as pysecrets
@@ -201,36 +200,7 @@ class Engine:
 
     # --- operations
     def up(self, config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> Result:
-        """``pulumi up`` of the program with ``config`` (full ``namespace:key`` names).
-
-        The program runs in a forked child, as under the real CLI (a language host process
-        per update): the SDK's mock runtime deserializes from several threads, which on
-        CPython 3.11 can corrupt the compiler's state of the process it runs in.
-        """
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-
-        def child() -> None:
-            try:
-                result = self._up_here(config, secret_keys)
-                send.send((result, self.state, self.order, self.history))
-            except BaseException as exc:
-                send.send(RuntimeError(f"engine crashed: {type(exc).__name__}: {exc}"))
-
-        process = context.Process(target=child)
-        process.start()
-        send.close()
-        try:
-            payload = receive.recv()
-        except EOFError:
-            payload = RuntimeError(f"engine process died (exit {process.exitcode})")
-        process.join()
-        if isinstance(payload, BaseException):
-            raise payload
-        result, self.state, self.order, self.history = payload
-        return result
-
-    def _up_here(self, config: dict[str, Any], secret_keys: tuple[str, ...]) -> Result:
+        """``pulumi up`` of the program with ``config`` (full ``namespace:key`` names)."""
         import pulumi
         from pulumi.runtime import settings
         from pulumi.runtime.config import set_all_config
