@@ -172,18 +172,36 @@ def test_the_human_plan_shows_the_tree_and_outputs() -> None:
     assert "url" in run.stdout
 
 
-def test_out_writes_manifests_that_kubernetes_validate_accepts_strictly(tmp_path: Path) -> None:
+def test_out_writes_manifests_that_kubernetes_validate_accepts_strictly(
+    program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cwd = program(
+        """
+        import pulumi
+        import pulumi_kubernetes as k8s
+        ns = k8s.core.v1.Namespace("ns", metadata={"name": "demo"})
+        k8s.core.v1.ConfigMap("cm", metadata={"name": "cm", "namespace": "demo"}, data={"a": "b"},
+            opts=pulumi.ResourceOptions(depends_on=[ns]))
+        k8s.apps.v1.Deployment("web", metadata={"name": "web", "namespace": "demo"}, spec={
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]}}})
+        k8s.networking.v1.NetworkPolicy("deny", metadata={"name": "deny", "namespace": "demo"},
+            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+        """
+    )
     out_dir = tmp_path / "manifests"
-    run = envctl("plan", "draft-feature-x", "--out", str(out_dir))
+    run = envctl("plan", "dev", "--cwd", str(cwd), "--out", str(out_dir))
     assert run.code == 0, run.stderr
-    manifests = sorted(out_dir.glob("*.yaml"))
-    assert manifests, "no manifest written"
-    kinds = set()
-    for path in manifests:
-        manifest = yaml.safe_load(path.read_text())
-        kinds.add(manifest["kind"])
+    manifests = [yaml.safe_load(p.read_text()) for p in sorted(out_dir.glob("*.yaml"))]
+    assert sorted((m["apiVersion"], m["kind"]) for m in manifests) == [
+        ("apps/v1", "Deployment"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+        ("v1", "ConfigMap"),
+        ("v1", "Namespace"),
+    ]
+    for manifest in manifests:
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-    assert "Namespace" in kinds
 
 
 def test_name_prints_every_derived_name_as_json() -> None:
