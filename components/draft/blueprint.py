@@ -273,7 +273,7 @@ def _check_paths(settings: DraftSettings, project_dir: Path) -> str | None:
 
 
 def _computed_values(
-    settings: DraftSettings, names: DraftNames, host: str, repository: str, expires: datetime
+    settings: DraftSettings, names: DraftNames, host: str, repository: str
 ) -> dict[str, Any]:
     """The values only the environment knows; they win over the values file and config."""
     assert names.image_tag is not None
@@ -295,11 +295,8 @@ def _computed_values(
         "database": {"existingSecret": DB_NAME, "urlKey": DB_URL_KEY},
         "envFromSecrets": [f"{service}-secrets" for service in settings.vault_services],
         "mocks": {mock.name: f"http://{mock.name}:{mock.port}" for mock in settings.mocks},
-        "draft": {
-            "slug": names.slug,
-            "sha": names.image_tag.rsplit("-", 1)[-1],
-            "expiresAt": expires.isoformat(),
-        },
+        # No expiry here: it is renewed on every deploy and would restart the pods for nothing.
+        "draft": {"slug": names.slug, "sha": names.image_tag.rsplit("-", 1)[-1]},
     }
 
 
@@ -327,7 +324,7 @@ def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -
             "(expected: the base values of every draft, e.g. values/draft.yaml)"
         )
     base = _read_yaml_mapping(values_path, "draft:chart.valuesFile")
-    computed = _computed_values(settings, names, host, repository, expires)
+    computed = _computed_values(settings, names, host, repository)
     values = deep_merge(deep_merge(base, settings.chart.values), computed)
     if chart_dir is not None:
         validate_chart_values(chart_dir, values)
