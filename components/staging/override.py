@@ -16,9 +16,6 @@ import yaml
 from components.staging.settings import StagingSettings
 
 GITOPS_PROFILE = "gitops"
-APP_ROUTER = "staging-app"
-DASHBOARD_ROUTER = "staging-dashboard"
-AUTH_MIDDLEWARE = "staging-dashboard-auth"
 
 
 class Replace(dict[str, Any]):
@@ -68,21 +65,33 @@ def _private(spec: str) -> str:
     return f"127.0.0.1:{host or container}:{container}"
 
 
+def traefik_names(settings: StagingSettings) -> tuple[str, str, str]:
+    """Names of the app router, the dashboard router and its auth middleware.
+
+    Traefik's docker provider reads the labels of every container on the engine, and drops
+    a router or middleware that two containers define differently: the names carry the
+    compose project so that another project on the same host cannot knock staging out.
+    """
+    project = settings.resolved_project
+    return f"{project}-app", f"{project}-dashboard", f"{project}-dashboard-auth"
+
+
 def override_document(settings: StagingSettings) -> dict[str, Any]:
     """The override as data (``Replace``/``ReplaceList`` mark ``!override`` values)."""
+    app_router, dashboard_router, auth = traefik_names(settings)
     app_labels = {
         "traefik.enable": "true",
-        **_router(settings, APP_ROUTER, settings.app_host),
-        f"traefik.http.routers.{APP_ROUTER}.service": APP_ROUTER,
-        f"traefik.http.services.{APP_ROUTER}.loadbalancer.server.port": str(settings.app_port),
+        **_router(settings, app_router, settings.app_host),
+        f"traefik.http.routers.{app_router}.service": app_router,
+        f"traefik.http.services.{app_router}.loadbalancer.server.port": str(settings.app_port),
     }
     dashboard_labels = {
         "traefik.enable": "true",
-        **_router(settings, DASHBOARD_ROUTER, settings.dashboard_host),
-        f"traefik.http.routers.{DASHBOARD_ROUTER}.service": "api@internal",
-        f"traefik.http.routers.{DASHBOARD_ROUTER}.middlewares": AUTH_MIDDLEWARE,
+        **_router(settings, dashboard_router, settings.dashboard_host),
+        f"traefik.http.routers.{dashboard_router}.service": "api@internal",
+        f"traefik.http.routers.{dashboard_router}.middlewares": auth,
         # Interpolated from .env, where the bcrypt hash sits single-quoted (literal '$').
-        f"traefik.http.middlewares.{AUTH_MIDDLEWARE}.basicauth.users": "${TRAEFIK_AUTH}",
+        f"traefik.http.middlewares.{auth}.basicauth.users": "${TRAEFIK_AUTH}",
     }
     services: dict[str, dict[str, Any]] = {}
     for service, ports in sorted(settings.private_ports.items()):

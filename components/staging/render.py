@@ -31,10 +31,13 @@ def script_source(name: str) -> str:
 
 
 def shell_value(value: Param) -> str:
-    """``value`` as one shell word: booleans as true/false, everything quoted."""
+    """``value`` as one shell word: booleans as true/false, everything else single-quoted."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return shlex.quote(str(value))
+    text = str(value)
+    # shlex.quote leaves plain words bare; always quoting keeps `USER=admin` from reading
+    # like a command to shellcheck (SC2209) and to the next reader.
+    return shlex.quote(text) if text and shlex.quote(text) != text else f"'{text}'"
 
 
 def render(name: str, params: Mapping[str, Param], uses: Sequence[str] = ()) -> str:

@@ -38,14 +38,18 @@ class StagingWorld:
     workdir: Path
 
     def config(self, name: str, **overrides: Any) -> dict[str, Any]:
-        """Stack config for a staging host under ``workdir/name`` on the test sshd."""
+        """Stack config for a staging host under ``workdir/name`` on the test sshd.
+
+        Each host gets its own domain (``<name>.staging.example.test``): the hosts share one
+        Docker engine, and every Traefik on it sees every project's routers.
+        """
         values: dict[str, Any] = {
             "staging:host": "127.0.0.1",
             "staging:port": self.ssh.port,
             "staging:user": "root",
             "staging:hostKey": self.ssh.host_key,
             "staging:sshPrivateKey": self.ssh.private_key,
-            "staging:domain": DOMAIN,
+            "staging:domain": f"{name}.{DOMAIN}",
             "staging:repoUrl": self.repo.url,
             "staging:ref": "v1",
             "staging:appDir": str(self.workdir / name),

@@ -29,7 +29,7 @@ def https(
 ) -> tuple[int, str]:
     """GET https://<host>.<domain><path> through the deployed Traefik, verifying TLS."""
     port = config["staging:httpsPort"]
-    name = f"{host}.{DOMAIN}"
+    name = f"{host}.{config['staging:domain']}"
     done = subprocess.run(
         [
             "curl",
@@ -120,7 +120,7 @@ def test_first_deploy_is_healthy_validated_and_serves_https(
     status, body = https(world, deployed.config, "app", "/version")
     assert (status, body.strip()) == (200, "v1")
     assert deployed.first.outputs["commit"] == world.repo.commits["v1"]
-    assert deployed.first.outputs["url"] == f"https://app.{DOMAIN}"
+    assert deployed.first.outputs["url"] == f"https://app.main.{DOMAIN}"
 
 
 def test_dashboard_refuses_anonymous_and_wrong_credentials_and_accepts_the_right_ones(

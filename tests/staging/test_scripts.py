@@ -14,6 +14,7 @@ from components.staging.envfile import EnvValueError, render_env
 from components.staging.override import render_override
 from components.staging.render import render
 from components.staging.settings import StagingSettings, load_staging_settings
+from tests.conftest import unavailable
 from tests.staging.services import compose_plugin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,21 @@ def test_every_rendered_script_parses(settings: StagingSettings, shell: str) -> 
     for name, text in all_commands(settings).items():
         done = subprocess.run(argv, input=text, capture_output=True, text=True)
         assert done.returncode == 0, f"{name}: {done.stderr}"
+
+
+def test_every_rendered_script_is_shellcheck_clean_posix_sh(settings: StagingSettings) -> None:
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        unavailable("shellcheck is not installed (bash tools/install-system-deps.sh)")
+    for name, text in all_commands(settings).items():
+        done = subprocess.run(
+            # SC1091: /etc/os-release is the remote host's file, not ours to follow
+            [shellcheck, "--shell=sh", "--severity=style", "--exclude=SC1091", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"{name}:\n{done.stdout}"
 
 
 def test_parameters_are_quoted_so_values_cannot_run_code() -> None:
@@ -120,9 +136,12 @@ def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_
     merged = yaml.safe_load(done.stdout)["services"]
     app_labels = merged["app"]["labels"]
     assert "traefik.http.routers.prod.rule" not in app_labels
-    assert app_labels["traefik.http.routers.staging-app.rule"] == f"Host(`app.{settings.domain}`)"
+    project = settings.resolved_project
+    assert (
+        app_labels[f"traefik.http.routers.{project}-app.rule"] == f"Host(`app.{settings.domain}`)"
+    )
     auth = merged["traefik"]["labels"][
-        "traefik.http.middlewares.staging-dashboard-auth.basicauth.users"
+        f"traefik.http.middlewares.{project}-dashboard-auth.basicauth.users"
     ]
     # `config` prints the interpolated value escaped for reuse ('$$' is one literal '$')
     assert auth == "admin:$$2a$$10$$abcdefghijklmnop"

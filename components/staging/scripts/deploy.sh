@@ -18,7 +18,17 @@ up() {
     build=""
     [ "$BUILD" = true ] && build=--build
     # shellcheck disable=SC2046,SC2086
-    compose $(profile_flags) up --detach --wait --wait-timeout "$WAIT_TIMEOUT" $build
+    compose $(profile_flags) up --detach --wait --wait-timeout "$WAIT_TIMEOUT" $build && healthy
+}
+
+# `up --wait` reports an unhealthy container but may still exit 0 (seen with Compose
+# 2.40): judge the services ourselves. Running, and healthy where a health check is
+# defined; a one-shot service that exited 0 is fine.
+healthy() {
+    # shellcheck disable=SC2046
+    sick=$(compose $(profile_flags) ps --all --format '{{.Service}}|{{.State}}|{{.Health}}|{{.ExitCode}}' |
+        awk -F'|' '!($2 == "running" && ($3 == "" || $3 == "healthy")) && !($2 == "exited" && $4 == "0") { printf " %s (%s %s)", $1, $2, $3 }')
+    [ -z "$sick" ] || { log "services not healthy:$sick"; return 1; }
 }
 
 record_good() {
@@ -54,8 +64,12 @@ if [ -f "$STATE/good/commit" ]; then
     good=$(cat "$STATE/good/commit")
     log "rolling back to the last good release, commit $good (volumes kept)"
     activate "$good" "$STATE/good/env" "$STATE/good/compose.override.yml"
-    up || die "commit $COMMIT failed and the rollback to $good failed too: the stack needs a look"
-    die "commit $COMMIT failed health checks or validation; rolled back to $good"
+    # Validated again, so that staging serves the good release when this script returns.
+    if ! { up && validate; }; then
+        show_state
+        die "commit $COMMIT failed and the rollback to $good failed too: the stack needs a look"
+    fi
+    die "commit $COMMIT failed health checks or validation; rolled back to $good (validated)"
 elif [ -f "$STATE/released" ]; then
     # shellcheck disable=SC2046
     compose $(profile_flags '*') down --remove-orphans || true
