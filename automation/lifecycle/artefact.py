@@ -12,8 +12,20 @@ from automation.lifecycle.redact import Redactor
 
 
 def artefact(result: DeployResult, pipeline_url: str | None) -> dict[str, Any]:
-    """The JSON document of one deploy; outputs are already masked, nothing secret is added."""
+    """The JSON document of one deploy; outputs are already masked, nothing secret is added.
+
+    ``sha``, ``imageTag`` and ``smoke`` are the requested commit's; ``live`` is what serves
+    the draft now (after a rollback: the last good commit, its image and its smoke test),
+    null when that is unknown (a failure with no rollback, or a failed rollback).
+    """
     plan = result.plan
+    live = None
+    if result.live_sha is not None:
+        live = {
+            "sha": result.live_sha,
+            "imageTag": result.live_image_tag,
+            "smoke": result.live_smoke,
+        }
     return {
         "stack": plan.names.stack,
         "branch": plan.names.branch,
@@ -26,6 +38,7 @@ def artefact(result: DeployResult, pipeline_url: str | None) -> dict[str, Any]:
         "smoke": result.smoke,
         "url": result.url,
         "expiresAt": plan.expires_at.isoformat(),
+        "live": live,
         "rolledBackTo": result.rolled_back_to,
         "error": result.error,
         "created": result.created,
@@ -53,9 +66,11 @@ def write_dotenv(path: Path, document: dict[str, Any]) -> None:
         "DRAFT_URL": "url",
         "DRAFT_STACK": "stack",
         "DRAFT_IMAGE_TAG": "imageTag",
+        "DRAFT_LIVE_SHA": "liveSha",
         "DRAFT_STATUS": "status",
         "DRAFT_SMOKE": "smoke",
         "DRAFT_EXPIRES_AT": "expiresAt",
     }
-    lines = [f"{name}={document.get(key) or ''}" for name, key in keys.items()]
+    flat = {**document, "liveSha": (document.get("live") or {}).get("sha")}
+    lines = [f"{name}={flat.get(key) or ''}" for name, key in keys.items()]
     _write(path, "\n".join(lines) + "\n")

@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +35,7 @@ from automation.lifecycle.drafts import (
     names_of,
     plan_draft,
     template_prefixes,
+    vault_ttl_of,
 )
 from automation.lifecycle.durations import parse_duration
 from automation.lifecycle.errors import LifecycleError, OperationFailed
@@ -47,7 +48,7 @@ from automation.lifecycle.reaper import Reaper, ReapOutcome
 from automation.lifecycle.redact import Redactor
 from automation.lifecycle.report import TESTED_LABEL, DraftReport, render
 from automation.lifecycle.staging import staging_destroy, staging_preview, staging_up
-from automation.lifecycle.vault import fetch_draft_secrets, login_from_env
+from automation.lifecycle.vault import VaultSession, login_from_env, vault_session
 from automation.lifecycle.workspace import EventSink, StackWorkspace
 from components.naming import short_sha
 
@@ -96,6 +97,34 @@ def _exits(redact: Redactor) -> Iterator[None]:
     except LifecycleError as exc:
         _error(redact(str(exc)))
         raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def _vault_for_pulumi(
+    env: Mapping[str, str], redact: Redactor, max_ttl: int, purpose: str
+) -> Iterator[VaultSession | None]:
+    """A checked short-lived Vault token (None without ``VAULT_ADDR``), renewed while the
+    block runs and revoked when it ends, however it ends."""
+    login = login_from_env(env)
+    if login is None:
+        _say(
+            redact,
+            f"vault: VAULT_ADDR is not set; no secrets read, no Vault token for the {purpose}",
+        )
+        yield None
+        return
+    session: VaultSession | None = None
+    try:
+        with vault_session(login, redact, max_ttl) as session, session.kept_alive():
+            yield session
+    finally:
+        if session is not None:
+            state = "revoked" if session.revoked else "not revocable, expires on its own"
+            _say(
+                redact,
+                f"vault: token from {login.source} (TTL {session.info.ttl}s) "
+                f"lent to the Pulumi {purpose}, now {state}",
+            )
 
 
 def _display(redact: Redactor) -> DisplayFactory:
@@ -149,7 +178,7 @@ def draft_up(
     branch: Annotated[str, typer.Option(help="git branch, e.g. feature/login")],
     sha: Annotated[str, typer.Option(help="commit id being deployed (7-64 hex characters)")],
     team: Annotated[
-        str | None, typer.Option(help="owning team [default: draft:team of Pulumi.draft.yaml]")
+        str | None, typer.Option(help="owning team \\[default: draft:team of Pulumi.draft.yaml]")
     ] = None,
     cwd: ProjectDir = Path("."),
     artifact: Annotated[
@@ -161,35 +190,44 @@ def draft_up(
     report: Annotated[
         bool, typer.Option(help="comment on the merge/pull request and set draft-tested")
     ] = True,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="draft config for this deploy, like 'pulumi config set --path', "
+            "e.g. draft:image.prebuilt=true (repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """Create or update the branch's draft; roll back to the last good deploy when it fails."""
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
-        plan = plan_draft(branch, sha, team, cwd, clock())
+        plan = plan_draft(branch, sha, team, cwd, clock(), set_ or [])
         backoff = Backoff.from_env(env)
         ws = make_workspace(cwd)
-        secrets: dict[str, str] = {}
-        login = login_from_env(env)
-        if login is None:
-            _say(redact, "vault: VAULT_ADDR is not set; no secrets read")
-        else:
-            fetched = fetch_draft_secrets(
-                login, plan.team, plan.service, redact, plan.kv_mount, plan.vault_ttl
-            )
-            secrets = fetched.values
-            revoked = "revoked" if fetched.revoked else "not revocable, expires on its own"
-            _say(
-                redact,
-                f"vault: {len(secrets)} secrets read from {fetched.path} via {login.source} "
-                f"(token TTL {fetched.token.ttl}s, {revoked})",
-            )
         ci = detect(env)
         message = f"envctl draft up {short_sha(plan.sha)}"
         if ci.pipeline_url:
             message += f" ({ci.pipeline_url})"
-        result = deploy_draft(
-            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message
-        )
+        with _vault_for_pulumi(env, redact, plan.vault_ttl, "deploy") as vault:
+            secrets: dict[str, str] = {}
+            if vault is not None:
+                secrets = vault.read(plan.kv_mount, plan.team, plan.service, redact)
+                _say(
+                    redact,
+                    f"vault: {len(secrets)} secrets read from "
+                    f"{plan.kv_mount}/{plan.team}/{plan.service} via {vault.login.source}",
+                )
+            result = deploy_draft(
+                ws,
+                plan,
+                secrets,
+                _display(redact),
+                backoff,
+                lambda m: _say(redact, m),
+                message,
+                env=vault.pulumi_env() if vault is not None else None,
+            )
         document = artefact(result, ci.pipeline_url)
         try:
             write_json(artifact, document, redact)
@@ -224,10 +262,19 @@ def draft_destroy(
     """Destroy the branch's draft and remove its stack; a missing stack is success."""
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
-        names = names_of(branch, load_template(cwd))
+        template = load_template(cwd)
+        names = names_of(branch, template)
         backoff = Backoff.from_env(env)
         ws = make_workspace(cwd)
-        result = destroy_draft(ws, names, _display(redact), backoff, lambda m: _say(redact, m))
+        with _vault_for_pulumi(env, redact, vault_ttl_of(template), "destroy") as vault:
+            result = destroy_draft(
+                ws,
+                names,
+                _display(redact),
+                backoff,
+                lambda m: _say(redact, m),
+                env=vault.pulumi_env() if vault is not None else None,
+            )
         if result.status == "absent":
             out.print(f"{names.stack} does not exist; nothing to destroy", markup=False)
             return
@@ -253,7 +300,8 @@ def draft_reap(
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
         age = parse_duration(max_age, name="--max-age", maximum=MAX_REAP_AGE)
-        prefixes = template_prefixes(load_template(cwd))
+        template = load_template(cwd)
+        prefixes = template_prefixes(template)
         ws = make_workspace(cwd)
         states = review_states(detect(env), env)
         failed_lookups: list[str] = []
@@ -288,9 +336,18 @@ def draft_reap(
                 "merge request states: unknown outside GitLab CI/GitHub Actions "
                 "or without an API token; reaping by expiry only",
             )
-        reaper = Reaper(ws, clock(), age, prefixes, closed if states else None, concurrency)
+        vault: AbstractContextManager[VaultSession | None] = (
+            nullcontext(None)
+            if dry_run
+            else _vault_for_pulumi(env, redact, vault_ttl_of(template), "destroys")
+        )
         try:
-            summary = reaper.run(dry_run, tell)
+            with vault as session:
+                pulumi_env = session.pulumi_env() if session is not None else {}
+                reaper = Reaper(
+                    ws, clock(), age, prefixes, closed if states else None, concurrency, pulumi_env
+                )
+                summary = reaper.run(dry_run, tell)
         finally:
             if states:
                 states[1].close()

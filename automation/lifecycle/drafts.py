@@ -1,11 +1,14 @@
 """Deploy and destroy one branch's draft stack (``draft-<slug>``).
 
 ``plan_draft`` checks every input and reads ``Pulumi.draft.yaml`` before anything is
-touched (bad input -> ``BadInput``, exit 2). ``deploy_draft`` creates or selects the
-stack, starts it from the template's config, sets branch, sha, team, a renewed expiry and
+touched (bad input -> ``BadInput``, exit 2). ``deploy_draft`` validates the complete draft
+settings the stack will have (``DraftSettings``), creates or selects the stack, starts it
+from the template's config, sets branch, sha, team, a renewed expiry, ``--set`` values and
 the Vault secrets (as secret config), and runs the update. When the update fails
 (readiness or smoke test) or the program exports ``smoke: failed``, it redeploys the
-commit of the newest successful update before this one and reports the draft as failed.
+commit of the newest successful update before this one, referencing that commit's image
+as already pushed (``draft:image.prebuilt``: nothing is rebuilt from the failing code),
+and reports the draft as failed along with what is live now.
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ from automation.lifecycle.errors import (
     StackMissing,
 )
 from automation.lifecycle.locking import Backoff, retry_locked
-from automation.lifecycle.workspace import SECRET_MASK, EventSink, StackWorkspace, UpdateRecord
+from automation.lifecycle.workspace import (
+    SECRET_MASK,
+    EventSink,
+    StackWorkspace,
+    UpdateRecord,
+    operation_env,
+)
+from automation.plan.stack_config import apply_override
 from components.config import ConfigError, read_stack_file, template_path
+from components.draft.settings import load_draft_settings
 from components.naming import (
     DEFAULT_PREFIXES,
     DraftNames,
@@ -43,6 +54,15 @@ MAX_TTL_HOURS = 48
 MAX_VAULT_TTL = 3600
 HISTORY_DEPTH = 20
 SECRETS_KEY = "draft:secrets"
+PREBUILT_KEY = "draft:image.prebuilt"
+PROJECT = "environments"
+OWNED_KEYS = {
+    "draft:branch": "--branch",
+    "draft:sha": "--sha",
+    "draft:team": "--team",
+    "draft:expiresAt": "draft:ttlHours",
+    SECRETS_KEY: "Vault",
+}
 _SEGMENT_PATTERN = r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?"
 
 Smoke = Literal["passed", "failed", "not reported"]
@@ -64,11 +84,19 @@ class DraftPlan:
     kv_mount: str
     vault_ttl: int
     prefixes: tuple[str, ...]
+    project_dir: Path = Path(".")
+    now: datetime | None = None
+    overrides: tuple[tuple[str, str], ...] = ()
+    prebuilt: bool = False
 
 
 @dataclass(frozen=True)
 class DeployResult:
-    """What happened to the draft; ``outputs`` has secret values masked."""
+    """What happened to the draft; ``outputs`` has secret values masked.
+
+    ``smoke`` is the result of the requested commit; ``live_sha`` and ``live_smoke`` say
+    what serves the draft now (the requested commit, the rollback's, or None when unknown).
+    """
 
     plan: DraftPlan
     status: Status
@@ -78,10 +106,19 @@ class DeployResult:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     rolled_back_to: str | None = None
     error: str | None = None
+    live_sha: str | None = None
+    live_smoke: Smoke | None = None
 
     @property
     def exit_code(self) -> int:
         return 0 if self.status == "deployed" else 1
+
+    @property
+    def live_image_tag(self) -> str | None:
+        """The image tag of the commit that is live, when one is known."""
+        if self.live_sha is None:
+            return None
+        return names_for(self.plan.names.branch, self.live_sha, self.plan.prefixes).image_tag
 
 
 def load_template(project_dir: Path) -> dict[str, Any]:
@@ -146,10 +183,44 @@ def names_of(branch: str, template: Mapping[str, Any]) -> DraftNames:
         raise BadInput(f"--{exc}") from None
 
 
+def vault_ttl_of(template: Mapping[str, Any]) -> int:
+    """``draft:vault.tokenTtlSeconds`` of the template: the longest a Vault token may live."""
+    return _bounded_int(
+        template, "draft:vault.tokenTtlSeconds", MAX_VAULT_TTL, 60, MAX_VAULT_TTL, "seconds"
+    )
+
+
+def parse_overrides(items: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--set draft:KEY=VALUE`` items, checked for form; envctl's own keys are refused."""
+    parsed = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key.startswith("draft:") or key == "draft:":
+            raise BadInput(
+                f"--set: {item!r} must be draft:KEY=VALUE, e.g. draft:image.prebuilt=true"
+            )
+        top = _top_key(key)
+        if top in OWNED_KEYS:
+            raise BadInput(f"--set: {top} is set by envctl (from {OWNED_KEYS[top]})")
+        try:
+            apply_override({}, f"{key}={value}", PROJECT)
+        except ConfigError as exc:
+            raise BadInput(str(exc)) from None
+        parsed.append((key, value))
+    return tuple(parsed)
+
+
 def plan_draft(
-    branch: str, sha: str, team: str | None, project_dir: Path, now: datetime
+    branch: str,
+    sha: str,
+    team: str | None,
+    project_dir: Path,
+    now: datetime,
+    overrides: list[str] | None = None,
 ) -> DraftPlan:
     """Check the request against naming rules and the template; nothing is touched."""
+    settings = parse_overrides(overrides or [])
     template = load_template(project_dir)
     prefixes = template_prefixes(template)
     try:
@@ -163,9 +234,15 @@ def plan_draft(
     )
     service = _segment(template.get("draft:service"), "draft:service in Pulumi.draft.yaml")
     ttl = _bounded_int(template, "draft:ttlHours", MAX_TTL_HOURS, 1, MAX_TTL_HOURS, "hours")
-    vault_ttl = _bounded_int(
-        template, "draft:vault.tokenTtlSeconds", MAX_VAULT_TTL, 60, MAX_VAULT_TTL, "seconds"
+    vault_ttl = vault_ttl_of(template)
+    prebuilt = (
+        dict(settings)
+        .get(PREBUILT_KEY, str(_template_value(template, PREBUILT_KEY, False)))
+        .strip()
+        .lower()
     )
+    if prebuilt not in ("true", "false"):
+        raise BadInput(f"{PREBUILT_KEY}: expected true or false")
     kv_mount = _segment(
         _template_value(template, "draft:vault.kvMount", "draft"),
         "draft:vault.kvMount in Pulumi.draft.yaml",
@@ -180,6 +257,10 @@ def plan_draft(
         kv_mount=kv_mount,
         vault_ttl=vault_ttl,
         prefixes=prefixes,
+        project_dir=project_dir,
+        now=now,
+        overrides=tuple((k, v) for k, v in settings if k != PREBUILT_KEY),
+        prebuilt=prebuilt == "true",
     )
 
 
@@ -226,11 +307,27 @@ def stack_config(
             "draft:sha": ConfigValue(plan.sha),
             "draft:team": ConfigValue(plan.team),
             "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
+            # envctl's on every deploy: a rollback sets it to true
+            PREBUILT_KEY: ConfigValue("true" if plan.prebuilt else "false"),
         }
     )
+    values.update({key: ConfigValue(value) for key, value in plan.overrides})
     if secrets:
         values[SECRETS_KEY] = ConfigValue(json.dumps(dict(secrets), sort_keys=True), secret=True)
     return values
+
+
+def check_settings(
+    plan: DraftPlan, existing: Mapping[str, ConfigValue], values: Mapping[str, ConfigValue]
+) -> None:
+    """Validate the draft settings the program will read once ``values`` are set; BadInput."""
+    view: dict[str, Any] = {key: value.value for key, value in existing.items()}
+    try:
+        for key, value in values.items():
+            apply_override(view, f"{key}={value.value}", PROJECT)
+        load_draft_settings(plan.names.stack, plan.project_dir, view, plan.now)
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def last_good_sha(history: list[UpdateRecord]) -> str | None:
@@ -270,6 +367,10 @@ def ensure_stack(ws: StackWorkspace, name: str) -> bool:
         return True
 
 
+def _url(outputs: Mapping[str, OutputValue]) -> str | None:
+    return outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
+
+
 def deploy_draft(
     ws: StackWorkspace,
     plan: DraftPlan,
@@ -278,30 +379,49 @@ def deploy_draft(
     backoff: Backoff,
     notify: Callable[[str], None],
     message: str = "",
+    env: Mapping[str, str] | None = None,
 ) -> DeployResult:
-    """Create or update the draft; roll back to the last good commit when it fails."""
-    stack = plan.names.stack
-    created = ensure_stack(ws, stack)
-    rollback_sha = None if created else last_good_sha(ws.history(stack, limit=HISTORY_DEPTH))
-    existing = {} if created else ws.get_config(stack)
-    ws.set_config(stack, stack_config(plan, existing, secrets))
+    """Create or update the draft; roll back to the last good commit when it fails.
 
-    def update(title: str) -> None:
-        with display(title) as sink:
+    ``env`` is added to the environment of the updates only (the Vault token).
+    """
+    stack = plan.names.stack
+    try:
+        ws.select_stack(stack)
+        created, existing = False, ws.get_config(stack)
+    except StackMissing:
+        created, existing = True, {}
+    values = stack_config(plan, existing, secrets)
+    check_settings(plan, existing, values)
+    if created:
+        ws.create_stack(stack)
+    rollback_sha = None if created else last_good_sha(ws.history(stack, limit=HISTORY_DEPTH))
+    ws.set_config(stack, values)
+
+    def update(title: str) -> Mapping[str, OutputValue]:
+        with display(title) as sink, operation_env(ws, env or {}):
             retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify)
+        return ws.outputs(stack)
 
     try:
-        update(f"deploying {plan.names.image_tag} to {stack}")
+        outputs = update(f"deploying {plan.names.image_tag} to {stack}")
     except LockTimeout:
         raise
     except OperationFailed as exc:
         failure = f"update failed: {exc}"
     else:
-        outputs = ws.outputs(stack)
         smoke = smoke_result(outputs)
-        url = outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
         if smoke != "failed":
-            return DeployResult(plan, "deployed", smoke, created, url, masked_outputs(outputs))
+            return DeployResult(
+                plan,
+                "deployed",
+                smoke,
+                created,
+                _url(outputs),
+                masked_outputs(outputs),
+                live_sha=plan.sha,
+                live_smoke=smoke,
+            )
         failure = "smoke test failed"
 
     if rollback_sha is None:
@@ -313,30 +433,41 @@ def deploy_draft(
             error=f"{failure}; there is no earlier successful deployment to roll back to, "
             "so the draft stays as it is until it is destroyed or expires",
         )
-    notify(f"{failure}; rolling back {stack} to {short_sha(rollback_sha)}")
-    ws.set_config(stack, {"draft:sha": ConfigValue(rollback_sha)})
+    good = short_sha(rollback_sha)
+    notify(f"{failure}; rolling back {stack} to {good} (its image, no build)")
+    # The last good commit's image is in the registry: reference it, never rebuild it
+    # from the current (failing) code under the old tag.
+    ws.set_config(
+        stack, {"draft:sha": ConfigValue(rollback_sha), PREBUILT_KEY: ConfigValue("true")}
+    )
     try:
-        update(f"rolling back {stack} to {short_sha(rollback_sha)}")
+        outputs = update(f"rolling back {stack} to {good}")
     except OperationFailed as exc:
         return DeployResult(
             plan,
             "failed",
             "failed",
             created,
-            rolled_back_to=None,
-            error=f"{failure}; the rollback to {short_sha(rollback_sha)} failed too: {exc}",
+            error=f"{failure}; the rollback to {good} failed too: {exc}",
         )
-    outputs = ws.outputs(stack)
-    url = outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
+    live_smoke = smoke_result(outputs)
+    if live_smoke == "failed":
+        status: Status = "failed"
+        error = f"{failure}; {stack} was rolled back to {good}, but its smoke test failed too"
+    else:
+        status = "rolled back"
+        error = f"{failure}; {stack} was rolled back to {good}"
     return DeployResult(
         plan,
-        "rolled back",
+        status,
         "failed",
         created,
-        url,
+        _url(outputs),
         masked_outputs(outputs),
         rolled_back_to=rollback_sha,
-        error=f"{failure}; {stack} was rolled back to {short_sha(rollback_sha)}",
+        error=error,
+        live_sha=rollback_sha,
+        live_smoke=live_smoke,
     )
 
 
@@ -354,15 +485,19 @@ def destroy_draft(
     display: DisplayFactory,
     backoff: Backoff,
     notify: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
 ) -> DestroyResult:
-    """Destroy the draft's resources and remove its stack; a missing stack is success."""
+    """Destroy the draft's resources and remove its stack; a missing stack is success.
+
+    ``env`` is added to the environment of the destroy only (the Vault token).
+    """
     stack = names.stack
     try:
         ws.select_stack(stack)
     except StackMissing:
         return DestroyResult(stack, "absent")
     try:
-        with display(f"destroying {stack}") as sink:
+        with display(f"destroying {stack}") as sink, operation_env(ws, env or {}):
             retry_locked(stack, lambda: ws.destroy(stack, sink), backoff, notify)
         ws.remove_stack(stack)
     except StackMissing:

@@ -1,4 +1,4 @@
-"""Parse the short durations users type: ``48h``, ``90m``, ``2d``, ``1h30m``."""
+"""Parse and show the short durations users type: ``48h``, ``90m``, ``2d``, ``1h30m``."""
 
 from __future__ import annotations
 
@@ -9,24 +9,27 @@ from automation.lifecycle.errors import BadInput
 
 _PART = re.compile(r"(\d+)([dhm])")
 _WHOLE = re.compile(r"(?:\d+[dhm])+")
-_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_MINUTES = {"d": 24 * 60, "h": 60, "m": 1}
 
 
 def parse_duration(text: str, *, name: str, maximum: timedelta) -> timedelta:
     """``text`` as a timedelta between one minute and ``maximum``; BadInput names ``name``."""
     cleaned = text.strip().lower()
-    expected = f"expected a duration like 48h, 90m, 2d or 1h30m, at most {_show(maximum)}"
+    expected = f"expected a duration like 48h, 90m, 2d or 1h30m, at most {show_duration(maximum)}"
     if not _WHOLE.fullmatch(cleaned):
         raise BadInput(f"{name}: {text!r} is not a duration ({expected})")
-    total = sum((int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned)), timedelta())
-    if total < timedelta(minutes=1):
+    # whole minutes as a plain int first: a huge number must not overflow timedelta
+    minutes = sum(int(n) * _MINUTES[unit] for n, unit in _PART.findall(cleaned))
+    if minutes < 1:
         raise BadInput(f"{name}: {text!r} is shorter than a minute ({expected})")
-    if total > maximum:
-        raise BadInput(f"{name}: {text!r} is longer than {_show(maximum)} ({expected})")
-    return total
+    if minutes * 60 > maximum.total_seconds():
+        raise BadInput(f"{name}: {text!r} is longer than {show_duration(maximum)} ({expected})")
+    return timedelta(minutes=minutes)
 
 
-def _show(value: timedelta) -> str:
-    """``48h``, ``90m``: the short form of a whole number of minutes or hours."""
-    minutes = int(value.total_seconds()) // 60
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+def show_duration(value: timedelta) -> str:
+    """``48h``, ``1h30m``, ``45m``: whole hours and minutes, as users type them."""
+    hours, minutes = divmod(int(value.total_seconds()) // 60, 60)
+    if hours and minutes:
+        return f"{hours}h{minutes}m"
+    return f"{hours}h" if hours else f"{minutes}m"

@@ -13,12 +13,16 @@ the real event JSON shapes, per-stack locks, and failures on demand:
 * ``failing_destroys``: destroying these stacks fails;
 * ``cli_missing``: every call raises ``PulumiCliMissing``.
 
+``env_seen`` records the environment (``set_env``) each update, preview and destroy
+ran with, as ``(operation, stack, env)``.
+
 Thread-safe: the reaper calls it from several threads.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -55,23 +59,43 @@ class FakeStack:
         return {k: SECRET_MASK if v.secret else v.value for k, v in self.config.items()}
 
 
+_PATH_PART = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _typed(text: str) -> Any:
+    """What ``pulumi config set --path`` stores: booleans and integers typed, else text."""
+    if text in ("true", "false"):
+        return text == "true"
+    return int(text) if re.fullmatch(r"-?\d+", text) else text
+
+
 def _set_path(config: dict[str, ConfigValue], key: str, value: ConfigValue) -> None:
-    """Store ``draft:vault.address`` as Pulumi does with --path: one key per top-level name."""
+    """Store ``draft:vault.address`` or ``draft:mocks[0].name`` as Pulumi does with --path."""
     namespace, _, path = key.partition(":")
-    top, dot, rest = path.partition(".")
-    if not dot:
+    parts: list[str | int] = [
+        int(index) if index else name for name, index in _PATH_PART.findall(path)
+    ]
+    top, rest = parts[0], parts[1:]
+    if not rest:
         config[key] = value
         return
     full = f"{namespace}:{top}"
     current = config.get(full)
-    tree: dict[str, Any] = json.loads(current.value) if current else {}
-    node = tree
-    parts = rest.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value.value
+    tree: Any = json.loads(current.value) if current else None
+
+    def put(node: Any, steps: list[str | int]) -> Any:
+        step, more = steps[0], steps[1:]
+        if isinstance(step, int):
+            items = node if isinstance(node, list) else []
+            items.extend([None] * (step + 1 - len(items)))
+            items[step] = put(items[step], more) if more else _typed(value.value)
+            return items
+        mapping = node if isinstance(node, dict) else {}
+        mapping[step] = put(mapping.get(step), more) if more else _typed(value.value)
+        return mapping
+
     secret = value.secret or bool(current and current.secret)
-    config[full] = ConfigValue(json.dumps(tree), secret=secret)
+    config[full] = ConfigValue(json.dumps(put(tree, rest)), secret=secret)
 
 
 class FakeWorkspace:
@@ -88,6 +112,8 @@ class FakeWorkspace:
         self.hold_seconds = 0.0
         self._running: set[str] = set()
         self.calls: list[tuple[str, str]] = []
+        self.env: dict[str, str] = {}
+        self.env_seen: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
         self._sequence = 0
 
@@ -136,6 +162,8 @@ class FakeWorkspace:
             stack = self.stacks.get(name)
             if locking and stack is not None:
                 self._running.add(name)
+            if locking:
+                self.env_seen.append((operation, name, dict(self.env)))
             return stack
 
     def _release(self, name: str) -> None:
@@ -202,6 +230,10 @@ class FakeWorkspace:
         with self._lock:
             for key, value in values.items():
                 _set_path(stack.config, key, value)
+
+    def set_env(self, values: Mapping[str, str]) -> None:
+        with self._lock:
+            self.env = dict(values)
 
     def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
         stack = self._require("up", name, locking=True)

@@ -150,6 +150,9 @@ class PulumiWorkspace:
                 f"setting secret config {key} on {name} failed: " + error_summary(done.stderr)
             )
 
+    def set_env(self, values: Mapping[str, str]) -> None:
+        self._workspace.env_vars = {**self.env, **values}
+
     def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
         def run() -> None:
             # refresh first: a re-run restores resources deleted behind Pulumi's back

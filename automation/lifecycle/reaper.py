@@ -1,8 +1,12 @@
 """Destroy every draft stack that has outlived its expiry or its merge request.
 
 A stack is reaped when its expiry (``draft:expiresAt`` of its last update) is past, when
-it has had no update for ``max_age`` (the only rule for stacks without an expiry), or
-when its branch's merge request exists and is closed or merged. Stacks are examined and
+it has had no update for ``max_age`` (the only rule for stacks without an expiry), when
+it was never deployed (no history at all: the backend does not say when a stack was
+created, and ``draft up`` creates a stack only right before its first update; one that
+gets a history while the reaper runs is kept), or when its branch's merge request exists
+and is closed or merged. Destroys run with ``env`` (the Vault token) in the Pulumi
+processes' environment. Stacks are examined and
 destroyed on at most ``concurrency`` threads; each stack's trouble (unreadable, locked,
 failing destroy, any exception) is recorded for that stack and never stops the others.
 """
@@ -10,14 +14,15 @@ failing destroy, any exception) is recorded for that stack and never stops the o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from automation.lifecycle.durations import show_duration
 from automation.lifecycle.errors import OperationFailed, StackLocked, StackMissing
 from automation.lifecycle.inventory import DraftStatus, bounded_map, draft_entries, read_status
-from automation.lifecycle.workspace import StackEntry, StackWorkspace
+from automation.lifecycle.workspace import StackEntry, StackWorkspace, operation_env
 
 Action = Literal[
     "kept", "destroyed", "would destroy", "gone", "busy", "locked", "failed", "unreadable"
@@ -72,10 +77,10 @@ class Verdict:
 
     reason: str
     renewable: bool = True
+    never_deployed: bool = False
 
 
-def _hours(delta: timedelta) -> str:
-    return f"{delta.total_seconds() / 3600:.0f}h"
+NEVER_DEPLOYED = "never deployed (no update in its history)"
 
 
 @dataclass(frozen=True)
@@ -88,19 +93,20 @@ class Reaper:
     prefixes: tuple[str, ...]
     review_closed: ReviewClosed | None = None
     concurrency: int = 4
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def reason_to_reap(self, entry: StackEntry) -> tuple[Verdict | None, DraftStatus | None]:
         """Why ``entry`` should go (None: keep it), and its status when it had to be read."""
         if entry.last_update is not None and self.now - entry.last_update > self.max_age:
-            age = _hours(self.now - entry.last_update)
-            return Verdict(f"no deploy for {age} (max age {_hours(self.max_age)})"), None
+            age = show_duration(self.now - entry.last_update)
+            return Verdict(f"no deploy for {age} (max age {show_duration(self.max_age)})"), None
         status = read_status(self.ws, entry, self.prefixes)
         if status.problem:
             return None, status
         if status.expires_at is not None and status.expires_at <= self.now:
             return Verdict(f"expired at {status.expires_at.isoformat()}"), status
-        if status.last_update is None:
-            return None, status  # never deployed: maybe a `draft up` creating it right now
+        if status.last_update is None and status.last_result is None:
+            return Verdict(NEVER_DEPLOYED, never_deployed=True), status
         closed = self.review_closed(status.branch) if self.review_closed and status.branch else None
         if closed:
             return Verdict(f"merge request of {status.branch} is closed", False), status
@@ -124,11 +130,14 @@ class Reaper:
         """Destroy and remove one stack; every failure becomes that stack's outcome.
 
         A stack that a pipeline redeployed after this pass began is kept: its expiry was
-        just renewed (unless its merge request is closed, which no deploy undoes).
+        just renewed (unless its merge request is closed, which no deploy undoes). So is
+        a never-deployed stack that has a history by now (its first ``draft up`` ran).
         """
         reason = verdict.reason
         try:
             newest = self.ws.history(stack, limit=1) if verdict.renewable else []
+            if newest and verdict.never_deployed:
+                return ReapOutcome(stack, "kept", "deployed while the reaper ran")
             if newest and newest[0].kind == "update" and newest[0].started > self.now:
                 return ReapOutcome(stack, "kept", "redeployed while the reaper ran")
             self.ws.destroy(stack)
@@ -168,7 +177,10 @@ class Reaper:
                 on_outcome(outcome)
                 return outcome
 
-        outcomes.extend(bounded_map(doomed, destroy_and_tell, 1 if dry_run else self.concurrency))
+        with operation_env(self.ws, {} if dry_run else self.env):
+            outcomes.extend(
+                bounded_map(doomed, destroy_and_tell, 1 if dry_run else self.concurrency)
+            )
         outcomes.sort(key=lambda o: o.stack)
         return ReapSummary(outcomes)
 

@@ -1,4 +1,4 @@
-"""Short-lived Vault credentials: log in as the CI job, read ``draft/<team>/<service>``, revoke.
+"""Short-lived Vault credentials: log in as the CI job, read secrets, lend the token, revoke.
 
 Login uses the job's own identity: a JWT (GitLab ``id_tokens`` as ``VAULT_ID_TOKEN``, the
 older ``CI_JOB_JWT_V2``, or a GitHub Actions OIDC token fetched on the spot), with AppRole
@@ -6,16 +6,20 @@ older ``CI_JOB_JWT_V2``, or a GitHub Actions OIDC token fetched on the spot), wi
 used. The token Vault hands out is checked with ``lookup_self`` before it reads anything:
 its TTL must be at most one hour, and it must not outlive that by renewal (no period; a
 renewable token needs an explicit max TTL of at most one hour). Anything else is refused
-and the token revoked at once. Whatever happens, the token is revoked when the secrets
-have been read: it is never needed again (the secrets live on as the stack's secret
-config), so cleanup never depends on it.
+and the token revoked at once. The same token is lent to the Pulumi operation that
+follows (``VAULT_TOKEN`` and ``VAULT_ADDR`` in the Pulumi process's environment, never
+on a command line or in config): the program's ``vault.Provider`` manages the draft's
+Vault policy and role with it. It is renewed while the operation runs (never past its
+max TTL of at most an hour) and revoked when the operation ends, whatever the outcome.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -185,22 +189,75 @@ def _vault_reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def fetch_draft_secrets(
-    login: VaultLogin,
-    team: str,
-    service: str,
-    redact: Redactor,
-    kv_mount: str = "draft",
-    max_ttl: int = MAX_TOKEN_TTL_SECONDS,
-) -> DraftSecrets:
-    """Log in, check the token's lifetime, read ``<kv_mount>/<team>/<service>``, revoke."""
-    for name, value in (("team", team), ("service", service)):
-        if not _SEGMENT.fullmatch(value):
-            raise BadInput(f"{name}: {value!r} must be lowercase letters, digits and inner dashes")
+class VaultSession:
+    """A logged-in token whose lifetime was checked: reads secrets, is lent to Pulumi, revoked.
+
+    Use it through ``vault_session``, which revokes the token however the block ends.
+    """
+
+    def __init__(self, client: hvac.Client, login: VaultLogin, info: TokenInfo) -> None:
+        self._client = client
+        self.login = login
+        self.info = info
+        self.revoked = False
+
+    def read(self, kv_mount: str, team: str, service: str, redact: Redactor) -> dict[str, str]:
+        """The key/value pairs at ``<kv_mount>/<team>/<service>`` ({} when there are none)."""
+        for name, value in (("team", team), ("service", service)):
+            if not _SEGMENT.fullmatch(value):
+                raise BadInput(
+                    f"{name}: {value!r} must be lowercase letters, digits and inner dashes"
+                )
+        path = f"{kv_mount}/{team}/{service}"
+        return _read(self._client, kv_mount, f"{team}/{service}", path, redact)
+
+    def pulumi_env(self) -> dict[str, str]:
+        """What the program's ``vault.Provider`` reads from its environment (never printed)."""
+        env = {"VAULT_ADDR": self.login.address, "VAULT_TOKEN": str(self._client.token)}
+        if self.login.namespace:
+            env["VAULT_NAMESPACE"] = self.login.namespace
+        if isinstance(self.login.verify, str):
+            env["VAULT_CACERT"] = self.login.verify
+        return env
+
+    @contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        """Renew the token in the background while the block runs (never past its max TTL)."""
+        if not self.info.renewable or self.info.token_type == "batch":
+            yield
+            return
+        stop = threading.Event()
+        renewer = threading.Thread(target=self._renew_until, args=(stop,), daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
+
+    def _renew_until(self, stop: threading.Event) -> None:
+        ttl = self.info.ttl
+        while ttl > 0 and not stop.wait(max(1.0, ttl / 2)):
+            try:
+                ttl = int(self._client.auth.token.renew_self()["auth"]["lease_duration"])
+            except (requests.RequestException, hvac_errors.VaultError, KeyError, TypeError):
+                return  # it still lives out its current TTL
+
+    def revoke(self) -> bool:
+        """Revoke the token; False when Vault would not (a batch token expires on its own)."""
+        if self._client.token is not None:
+            self.revoked = _revoke(self._client)
+        return self.revoked
+
+
+@contextmanager
+def vault_session(
+    login: VaultLogin, redact: Redactor, max_ttl: int = MAX_TOKEN_TTL_SECONDS
+) -> Iterator[VaultSession]:
+    """Log in and check the token's lifetime; the token is revoked when the block ends."""
     if not 60 <= max_ttl <= MAX_TOKEN_TTL_SECONDS:
         raise BadInput(f"draft:vault.tokenTtlSeconds: expected 60 to {MAX_TOKEN_TTL_SECONDS}")
     redact.add(*login.secrets())
-    path = f"{kv_mount}/{team}/{service}"
     client = hvac.Client(
         url=login.address, namespace=login.namespace, verify=login.verify, timeout=30
     )
@@ -216,7 +273,7 @@ def fetch_draft_secrets(
             f"({redact(_vault_reason(exc))}); check the role and its bound claims"
         ) from None
     redact.add(str(client.token))
-    revoked = False
+    session: VaultSession | None = None
     try:
         info = TokenInfo.from_lookup(client.auth.token.lookup_self()["data"])
         problem = token_problem(info, max_ttl)
@@ -225,10 +282,31 @@ def fetch_draft_secrets(
                 f"Vault token refused: {problem}. Configure the role with token_ttl and "
                 f"token_explicit_max_ttl of at most {max_ttl}s and no token_period"
             )
-        values = _read(client, kv_mount, f"{team}/{service}", path, redact)
+        session = VaultSession(client, login, info)
+        yield session
     finally:
-        revoked = _revoke(client)
-    return DraftSecrets(path=path, values=values, token=info, revoked=revoked)
+        if session is not None:
+            session.revoke()
+        else:
+            _revoke(client)
+
+
+def fetch_draft_secrets(
+    login: VaultLogin,
+    team: str,
+    service: str,
+    redact: Redactor,
+    kv_mount: str = "draft",
+    max_ttl: int = MAX_TOKEN_TTL_SECONDS,
+) -> DraftSecrets:
+    """Log in, check the token's lifetime, read ``<kv_mount>/<team>/<service>``, revoke."""
+    for name, value in (("team", team), ("service", service)):
+        if not _SEGMENT.fullmatch(value):
+            raise BadInput(f"{name}: {value!r} must be lowercase letters, digits and inner dashes")
+    with vault_session(login, redact, max_ttl) as session:
+        values = session.read(kv_mount, team, service, redact)
+    path = f"{kv_mount}/{team}/{service}"
+    return DraftSecrets(path=path, values=values, token=session.info, revoked=session.revoked)
 
 
 def _log_in(client: hvac.Client, login: VaultLogin) -> None:

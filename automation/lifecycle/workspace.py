@@ -9,7 +9,8 @@ raise ``PulumiCliMissing``; stack operations raise ``StackMissing``, ``StackLock
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -70,6 +71,13 @@ class StackWorkspace(Protocol):
         """Set config values; keys with dots are paths (``draft:vault.address``)."""
         ...
 
+    def set_env(self, values: Mapping[str, str]) -> None:
+        """Extra environment of the Pulumi processes that follow; ``{}`` clears it.
+
+        Passed as the processes' environment, never as arguments, never stored.
+        """
+        ...
+
     def up(self, name: str, on_event: EventSink | None = None, message: str = "") -> None:
         """Run an update; raises StackLocked, or OperationFailed when it fails."""
         ...
@@ -93,3 +101,16 @@ class StackWorkspace(Protocol):
     def history(self, name: str, limit: int | None = None) -> list[UpdateRecord]:
         """The stack's updates, newest first; at most ``limit`` of them."""
         ...
+
+
+@contextmanager
+def operation_env(ws: StackWorkspace, values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in the Pulumi processes' environment for the block only."""
+    if not values:
+        yield
+        return
+    ws.set_env(values)
+    try:
+        yield
+    finally:
+        ws.set_env({})

@@ -184,6 +184,7 @@ def _configure(root: hvac.Client, address: str) -> None:
         "uncapped": {"token_ttl": 1800},
         "periodic": {"token_period": 1800},
         "batch": {"token_ttl": 1800, "token_type": "batch"},
+        "short-lived": {"token_ttl": 3, "token_explicit_max_ttl": 60},
     }
     for role, settings in roles.items():
         root.write(f"auth/approle/role/{role}", token_policies="draft-team-a", **settings)

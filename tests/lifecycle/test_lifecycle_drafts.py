@@ -32,7 +32,7 @@ def test_first_deploy_creates_the_stack_from_the_template(envctl, clock) -> None
     assert config["draft:sha"] == GOOD
     assert config["draft:team"] == "platform"  # from Pulumi.draft.yaml
     assert config["draft:service"] == "tasks"
-    assert json.loads(config["draft:vault"])["tokenTtlSeconds"] == "3600"
+    assert json.loads(config["draft:vault"])["tokenTtlSeconds"] == 3600
     expires = datetime.fromisoformat(config["draft:expiresAt"])
     assert expires == clock[0] + timedelta(hours=48)
     assert "https://feature-login.drafts.example.com" in result.output
@@ -358,3 +358,153 @@ def test_error_messages_keep_their_brackets(envctl) -> None:
 
     assert result.exit_code == 1
     assert "error: [409] Conflict while deleting [secret]" in result.output
+
+
+def image_settings(envctl) -> dict:
+    return json.loads(envctl.fake.stacks["draft-feature-login"].config["draft:image"].value)
+
+
+def test_set_makes_the_deploy_use_the_image_ci_pushed(envctl) -> None:
+    result = deploy(
+        envctl,
+        GOOD,
+        "feature/login",
+        "--set",
+        "draft:image.prebuilt=true",
+        "--set",
+        "draft:image.registry=registry.gitlab.example.com",
+        "--set",
+        "draft:image.repository=group/app",
+    )
+
+    assert result.exit_code == 0, result.output
+    image = image_settings(envctl)
+    assert image["prebuilt"] is True
+    assert image["registry"] == "registry.gitlab.example.com"
+    assert image["repository"] == "group/app"
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("draft:image.registry=Registry.Example.com/path", "draft:image.registry"),
+        ("draft:chart.timeoutSeconds=5", "draft:chart.timeoutSeconds"),
+        ("draft:imgae.prebuilt=true", "draft:imgae"),
+        ("draft:smoke.image=curlimages/curl:latest", "draft:smoke.image"),
+    ],
+)
+def test_a_bad_draft_setting_exits_2_naming_the_key_and_creates_no_stack(
+    envctl, setting, named
+) -> None:
+    result = deploy(envctl, GOOD, "feature/login", "--set", setting)
+
+    assert result.exit_code == 2, result.output
+    assert named in result.output
+    assert envctl.fake.calls_of("create_stack") == []
+    assert envctl.fake.stacks == {}
+
+
+def test_a_bad_value_in_the_template_exits_2_before_any_stack_exists(envctl) -> None:
+    template = envctl.project / "Pulumi.draft.yaml"
+    template.write_text(
+        template.read_text().replace("draft:baseDomain: drafts.example.com", "draft:baseDomain: x")
+    )
+
+    result = deploy(envctl)
+
+    assert result.exit_code == 2
+    assert "draft:baseDomain" in result.output
+    assert envctl.fake.stacks == {}
+
+
+def test_a_bad_value_on_an_existing_stack_stops_the_deploy_before_the_update(envctl) -> None:
+    assert deploy(envctl).exit_code == 0
+    envctl.fake.set_config("draft-feature-login", {"draft:quota.pods": ConfigValue("100000")})
+
+    result = deploy(envctl, "3333333cccc")
+
+    assert result.exit_code == 2
+    assert "draft:quota.pods" in result.output
+    assert envctl.fake.calls_of("up") == ["draft-feature-login"]  # the first deploy only
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("draft:sha=3333333", "--sha"),
+        ("draft:secrets.x=y", "Vault"),
+        ("image.prebuilt=true", "draft:KEY=VALUE"),
+        ("draft:image.prebuilt=maybe", "true or false"),
+    ],
+)
+def test_set_refuses_envctls_own_keys_and_bad_forms(envctl, setting, named) -> None:
+    result = deploy(envctl, GOOD, "feature/login", "--set", setting)
+
+    assert result.exit_code == 2
+    assert "--set" in result.output or "draft:image.prebuilt" in result.output
+    assert named in result.output
+    assert envctl.fake.calls == []
+
+
+def test_rollback_references_the_last_good_image_without_a_build(envctl) -> None:
+    assert deploy(envctl, GOOD).exit_code == 0
+    assert image_settings(envctl)["prebuilt"] is False  # the template's: the program builds
+    envctl.fake.failing_shas.add(BAD)
+    rollback_config: list[dict] = []
+    original_up = envctl.fake.up
+
+    def up(name, on_event=None, message=""):
+        config = envctl.fake.stacks[name].config
+        rollback_config.append(
+            {"sha": config["draft:sha"].value, "image": json.loads(config["draft:image"].value)}
+        )
+        return original_up(name, on_event, message)
+
+    envctl.fake.up = up
+
+    assert deploy(envctl, BAD).exit_code == 1
+
+    failed, rollback = rollback_config
+    assert failed["sha"] == BAD and failed["image"]["prebuilt"] is False
+    assert rollback["sha"] == GOOD and rollback["image"]["prebuilt"] is True
+    document = artefact()
+    assert document["imageTag"] == "draft-feature-login-2222222"  # what was asked for
+    assert document["live"] == {
+        "sha": GOOD,
+        "imageTag": "draft-feature-login-1111111",
+        "smoke": "passed",
+    }
+
+
+def test_the_next_deploy_after_a_rollback_builds_again(envctl) -> None:
+    assert deploy(envctl, GOOD).exit_code == 0
+    envctl.fake.failing_shas.add(BAD)
+    assert deploy(envctl, BAD).exit_code == 1
+
+    assert deploy(envctl, "3333333cccc").exit_code == 0
+
+    assert image_settings(envctl)["prebuilt"] is False
+    assert artefact()["live"]["sha"] == "3333333cccc"
+
+
+def test_a_rollback_whose_smoke_test_fails_too_is_a_failure(envctl) -> None:
+    assert deploy(envctl, GOOD).exit_code == 0
+    envctl.fake.smoke_failing_shas.update({BAD, GOOD})  # e.g. a shared dependency broke
+
+    result = deploy(envctl, BAD)
+
+    assert result.exit_code == 1
+    assert "smoke test failed too" in result.output
+    document = artefact()
+    assert document["status"] == "failed"
+    assert document["live"] == {
+        "sha": GOOD,
+        "imageTag": "draft-feature-login-1111111",
+        "smoke": "failed",
+    }
+
+
+def test_team_help_shows_its_default(envctl) -> None:
+    result = envctl("draft", "up", "--help", env={"COLUMNS": "200"})
+
+    assert "[default: draft:team of Pulumi.draft.yaml]" in result.output

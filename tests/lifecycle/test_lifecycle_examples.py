@@ -15,6 +15,8 @@ SAMPLE = {
     "HEAD_REF": "feature/login",
     "CI_COMMIT_SHA": "1111111aaaa",
     "SHA": "1111111aaaa",
+    "CI_REGISTRY": "registry.gitlab.example.com",
+    "REPOSITORY": "group/app",
 }
 
 
@@ -41,7 +43,11 @@ def test_gitlab_review_app_environment_with_stop_and_auto_stop() -> None:
     assert deploy["environment"]["auto_stop_in"] == "48 hours"
     assert stop["environment"] == {"name": deploy["environment"]["name"], "action": "stop"}
     assert deploy["resource_group"] == stop["resource_group"]
-    assert "VAULT_ID_TOKEN" in deploy["id_tokens"]
+    assert "process_mode=oldest_first" in " ".join(deploy["script"])
+    for job in (deploy, stop, pipeline["reap_drafts"]):  # Vault and the cluster for each
+        assert ".envctl" in job["extends"]
+    assert "VAULT_ID_TOKEN" in pipeline[".envctl"]["id_tokens"]
+    assert any("KUBE_CONTEXT" in line for line in pipeline[".envctl"]["before_script"])
     assert deploy["artifacts"]["reports"]["dotenv"] == "draft.env"
     assert pipeline["reap_drafts"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert {"lint", "test", "build", "deploy", "cleanup"} <= set(pipeline["stages"])
@@ -53,7 +59,27 @@ def test_github_workflow_covers_pr_events_and_the_schedule() -> None:
     assert set(triggers["pull_request"]["types"]) >= {"opened", "synchronize", "closed"}
     assert triggers["schedule"]
     assert workflow["permissions"]["id-token"] == "write"
-    assert {"deploy", "destroy", "reap", "lint", "test", "build"} <= set(workflow["jobs"])
+    jobs = workflow["jobs"]
+    assert {"deploy", "destroy", "reap", "lint", "test", "build"} <= set(jobs)
+    fork_check = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert fork_check in jobs["build"]["if"] and fork_check in jobs["destroy"]["if"]
+    assert "build" in jobs["deploy"]["needs"]  # so forks skip it too
+    for name in ("deploy", "destroy", "reap"):
+        assert any("KUBECONFIG" in str(step.get("run", "")) for step in jobs[name]["steps"])
+
+
+@pytest.mark.parametrize("example", ["gitlab-ci.yml", "github-actions.yml"])
+def test_every_deploy_uses_the_image_the_build_pushed(example) -> None:
+    (up,) = [c for c in envctl_commands(example) if c[1] == "up"]
+    assert "draft:image.prebuilt=true" in up
+    assert any(a.startswith("draft:image.registry=") for a in up)
+    assert any(a.startswith("draft:image.repository=") for a in up)
+
+
+def test_no_job_image_floats() -> None:
+    text = (EXAMPLES / "gitlab-ci.yml").read_text()
+    images = re.findall(r"^\s*(?:image|services):\s*\[?([^\s\]#]+)", text, re.MULTILINE)
+    assert images and all(":" in i and not i.endswith((":latest", ":stable")) for i in images)
 
 
 @pytest.mark.parametrize("example", ["gitlab-ci.yml", "github-actions.yml"])

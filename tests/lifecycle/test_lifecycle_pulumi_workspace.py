@@ -24,6 +24,7 @@ STAND_IN = r"""#!/bin/sh
 # records argv (one file per call) and stdin, then answers like the Pulumi CLI
 n=$(ls "$FAKE_PULUMI_LOG" | wc -l)
 printf '%s\n' "$@" > "$FAKE_PULUMI_LOG/call-$n.args"
+printf '%s' "${VAULT_TOKEN:-}" > "$FAKE_PULUMI_LOG/call-$n.token"
 case " $* " in
   *" version "*) echo "v3.272.0"; exit 0 ;;
 esac
@@ -137,3 +138,25 @@ def test_history_is_read_without_secrets_and_with_aware_times(stand_in, tmp_path
     assert record.started.utcoffset() is not None
     (history_call,) = [args for args, _ in calls(stand_in) if "history" in args]
     assert "--show-secrets" not in history_call
+
+
+def test_set_env_reaches_the_process_environment_never_its_arguments(
+    stand_in, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    ws = PulumiWorkspace(tmp_path)
+
+    ws.set_env({"VAULT_TOKEN": "hvs.lent-token-73", "VAULT_ADDR": "https://vault.test"})
+    ws.destroy("draft-feature-x")
+    ws.set_env({})
+    ws.up("draft-feature-x")
+
+    def token_of(command: str) -> str:
+        for args in sorted(stand_in.glob("*.args"), key=lambda p: int(p.stem.split("-")[1])):
+            if command in args.read_text().splitlines():
+                return args.with_suffix(".token").read_text()
+        raise AssertionError(f"no {command} call")
+
+    assert token_of("destroy") == "hvs.lent-token-73"
+    assert token_of("up") == ""
+    assert all("hvs.lent-token-73" not in " ".join(args) for args, _ in calls(stand_in))

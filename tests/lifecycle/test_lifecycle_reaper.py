@@ -205,3 +205,56 @@ def test_a_draft_redeployed_while_the_reaper_runs_is_kept(fake, clock) -> None:
     actions = {o.stack: o.action for o in summary.outcomes}
     assert actions == {"draft-feature-race": "kept", "draft-feature-gone": "destroyed"}
     assert "draft-feature-race" in fake.stacks
+
+
+def test_a_stack_that_was_never_deployed_is_reaped_and_said_so(envctl) -> None:
+    """An empty stack (a `draft up` that died before its first update) never lingers."""
+    envctl.fake.create_stack("draft-feature-abandoned")
+    seed_draft(envctl.fake, "draft-feature-fresh", deployed_ago=HOUR, expires_in=47 * HOUR)
+
+    result = envctl("draft", "reap")
+
+    assert result.exit_code == 0, result.output
+    assert set(envctl.fake.stacks) == {"draft-feature-fresh"}
+    assert "draft-feature-abandoned (never deployed" in result.output
+
+
+def test_a_never_deployed_stack_that_gets_its_first_update_meanwhile_is_kept(fake, clock) -> None:
+    from pulumi.automation import ConfigValue
+
+    fake.create_stack("draft-feature-new")
+
+    class RacingReaper(Reaper):
+        def examine(self, entry):
+            found = super().examine(entry)
+            fake.set_config(entry.name, {"draft:sha": ConfigValue("abc1234")})
+            fake.up(entry.name)  # its first `draft up` gets to the update now
+            return found
+
+    summary = RacingReaper(fake, clock[0], 48 * HOUR, DEFAULT_PREFIXES, concurrency=1).run(
+        False, lambda _o: None
+    )
+
+    assert [(o.action, o.reason) for o in summary.outcomes] == [
+        ("kept", "deployed while the reaper ran")
+    ]
+    assert fake.stacks["draft-feature-new"].resources
+
+
+@pytest.mark.parametrize("text", ["9999999999d", "99999999999999999999999h", "1" * 400 + "m"])
+def test_an_enormous_max_age_exits_2_naming_the_option_and_form(envctl, text) -> None:
+    result = envctl("draft", "reap", "--max-age", text)
+
+    assert result.exit_code == 2
+    assert "--max-age" in result.output and "like 48h, 90m, 2d or 1h30m" in result.output
+    assert "Traceback" not in result.output
+    assert envctl.fake.calls == []
+
+
+def test_the_max_age_is_shown_as_typed(envctl) -> None:
+    seed_draft(envctl.fake, "draft-feature-a", deployed_ago=2 * HOUR, expires_in=None)
+
+    result = envctl("draft", "reap", "--max-age", "1h30m", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "no deploy for 2h (max age 1h30m)" in result.output

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import hvac
 import pytest
 import respx
 from hvac import exceptions as hvac_errors
 
 from automation.lifecycle.errors import BadInput
 from automation.lifecycle.redact import Redactor
-from automation.lifecycle.vault import VaultLogin, fetch_draft_secrets, login_from_env
+from automation.lifecycle.vault import (
+    VaultLogin,
+    fetch_draft_secrets,
+    login_from_env,
+    vault_session,
+)
 
 pytestmark = pytest.mark.vault
+GOOD, BAD = "1111111aaaa", "2222222bbbb"
 
 
 def approle(openbao, role: str) -> VaultLogin:
@@ -202,3 +211,128 @@ def test_draft_up_with_a_week_long_role_exits_2_before_touching_any_stack(
     assert "TTL is 604800s" in result.output
     assert envctl.fake.calls_of("create_stack") == []
     assert envctl.fake.calls_of("up") == []
+
+
+# -- the token is lent to the Pulumi operation, then revoked ----------------------------
+
+
+def use_approle(openbao, monkeypatch, role: str = "team-a") -> None:
+    for name, value in {"VAULT_ADDR": openbao.address, **openbao.role_credentials(role)}.items():
+        monkeypatch.setenv(name, value)
+
+
+def alive(openbao, token: str) -> bool:
+    try:
+        hvac.Client(url=openbao.address, token=token).auth.token.lookup_self()
+    except hvac_errors.Forbidden:
+        return False
+    return True
+
+
+def watch(envctl, openbao, operation: str) -> list[tuple[dict[str, str], bool]]:
+    """Record, as each ``operation`` starts, its environment and whether its token works."""
+    seen: list[tuple[dict[str, str], bool]] = []
+    original = getattr(envctl.fake, operation)
+
+    def watched(name, *args, **kwargs):
+        env = dict(envctl.fake.env)
+        seen.append((env, "VAULT_TOKEN" in env and alive(openbao, env["VAULT_TOKEN"])))
+        return original(name, *args, **kwargs)
+
+    setattr(envctl.fake, operation, watched)
+    return seen
+
+
+def test_draft_up_lends_the_token_to_the_update_and_revokes_it_after(
+    openbao, envctl, monkeypatch
+) -> None:
+    use_approle(openbao, monkeypatch)
+    seen = watch(envctl, openbao, "up")
+
+    result = envctl("draft", "up", "--branch", "feature/login", "--sha", GOOD, "--team", "team-a")
+
+    assert result.exit_code == 0, result.output
+    ((env, working),) = seen
+    assert env["VAULT_ADDR"] == openbao.address and working
+    token = env["VAULT_TOKEN"]
+    assert not alive(openbao, token)
+    assert envctl.fake.env == {}  # not left for later Pulumi commands
+    assert token not in result.output
+    stack = envctl.fake.stacks["draft-feature-login"]
+    assert all(token not in v.value for v in stack.config.values())
+    assert "lent to the Pulumi deploy, now revoked" in result.output
+
+
+def test_a_failing_update_and_its_rollback_get_the_token_which_is_revoked_after(
+    openbao, envctl, monkeypatch
+) -> None:
+    use_approle(openbao, monkeypatch)
+    up = ["draft", "up", "--branch", "feature/login", "--team", "team-a", "--sha"]
+    assert envctl(*up, GOOD).exit_code == 0
+    envctl.fake.failing_shas.add(BAD)
+    seen = watch(envctl, openbao, "up")
+
+    result = envctl(*up, BAD)
+
+    assert result.exit_code == 1
+    assert "rolled back to 1111111" in result.output
+    assert [working for _env, working in seen] == [True, True]  # the update, the rollback
+    assert not alive(openbao, seen[0][0]["VAULT_TOKEN"])
+
+
+def test_a_failing_update_without_rollback_still_revokes_the_token(
+    openbao, envctl, monkeypatch
+) -> None:
+    use_approle(openbao, monkeypatch)
+    envctl.fake.failing_shas.add(BAD)
+    seen = watch(envctl, openbao, "up")
+
+    result = envctl("draft", "up", "--branch", "feature/login", "--sha", BAD, "--team", "team-a")
+
+    assert result.exit_code == 1
+    ((env, working),) = seen
+    assert working and not alive(openbao, env["VAULT_TOKEN"])
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_draft_destroy_lends_the_token_to_the_destroy_and_revokes_it(
+    openbao, envctl, monkeypatch, fails
+) -> None:
+    assert envctl("draft", "up", "--branch", "feature/login", "--sha", GOOD).exit_code == 0
+    use_approle(openbao, monkeypatch)
+    if fails:
+        envctl.fake.failing_destroys.add("draft-feature-login")
+    seen = watch(envctl, openbao, "destroy")
+
+    result = envctl("draft", "destroy", "--branch", "feature/login")
+
+    assert result.exit_code == (1 if fails else 0), result.output
+    ((env, working),) = seen
+    assert working and env["VAULT_ADDR"] == openbao.address
+    assert not alive(openbao, env["VAULT_TOKEN"])
+
+
+def test_draft_reap_lends_one_token_to_every_destroy_and_revokes_it(
+    openbao, envctl, monkeypatch, clock
+) -> None:
+    for branch in ("feature/a", "feature/b"):
+        assert envctl("draft", "up", "--branch", branch, "--sha", GOOD).exit_code == 0
+    clock[0] += timedelta(hours=49)
+    use_approle(openbao, monkeypatch)
+    seen = watch(envctl, openbao, "destroy")
+
+    result = envctl("draft", "reap")
+
+    assert result.exit_code == 0, result.output
+    assert envctl.fake.stacks == {}
+    assert len(seen) == 2 and all(working for _env, working in seen)
+    assert not alive(openbao, seen[0][0]["VAULT_TOKEN"])
+
+
+def test_the_token_is_renewed_while_a_long_operation_runs(openbao) -> None:
+    login = approle(openbao, "short-lived")  # TTL 3 s, renewable up to 60 s
+    with vault_session(login, Redactor()) as session, session.kept_alive():
+        token = session.pulumi_env()["VAULT_TOKEN"]
+        time.sleep(5)
+        assert alive(openbao, token)
+    assert session.revoked and not alive(openbao, token)
