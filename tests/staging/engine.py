@@ -17,6 +17,7 @@ Everything sent and received is recorded, so tests can look for secrets in it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import runpy
@@ -212,6 +213,12 @@ class Engine:
         self._seen: list[str] = []
         values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
         loop = asyncio.new_event_loop()
+        # A failed command leaves futures whose exception nobody reads: the default handler
+        # would log them whenever the garbage collector gets to them, and formatting that
+        # traceback calls ast.parse (CPython 3.11), which corrupts the state of an ast.parse
+        # it interrupts ("AST constructor recursion depth mismatch"). The failure is in the
+        # Result already.
+        loop.set_exception_handler(lambda _loop, _context: None)
         asyncio.set_event_loop(loop)
         settings.reset_options()
         settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -245,6 +252,7 @@ class Engine:
                     break
         loop.close()
         asyncio.set_event_loop(None)
+        gc.collect()  # finalize this run's futures now, not inside someone's ast.parse
         registered = [self.state[u] for u in self._seen if u in self.state]
         return Result(not error, error, list(self._executions), outputs, registered)
 
