@@ -7,12 +7,15 @@ operation; 2 bad input or configuration (nothing was created).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from automation import PROJECT_ROOT
 from automation.lifecycle.cli import draft_app, staging_app
 from components.naming import NamingError, names_for
 
@@ -28,13 +31,14 @@ app = typer.Typer(
 app.add_typer(draft_app, name="draft")
 app.add_typer(staging_app, name="staging")
 
-out = Console(soft_wrap=True)
+# Logs and pipes get whole lines (rich would cut the plan's tree at 80 columns).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print ``message`` as one error line on stderr and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -43,11 +47,21 @@ def name(
     branch: Annotated[str, typer.Argument(help="git branch, e.g. feature/login")],
     sha: Annotated[str | None, typer.Option(help="commit id for the image tag")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+    cwd: Annotated[
+        Path | None,
+        typer.Option(help="project whose Pulumi.draft.yaml sets the prefixes [default: envctl's]"),
+    ] = None,
 ) -> None:
-    """Print the names a branch's draft gets (stack, namespace, Helm release, image tag)."""
+    """Print the names a branch's draft gets (stack, namespace, Helm release, image tag).
+
+    Only branches under the template's ``draft:branchPrefixes`` (Pulumi.draft.yaml) get one.
+    """
+    from automation.lifecycle.drafts import load_template, template_prefixes
+    from automation.lifecycle.errors import BadInput
+
     try:
-        names = names_for(branch, sha)
-    except NamingError as exc:
+        names = names_for(branch, sha, template_prefixes(load_template(cwd or PROJECT_ROOT)))
+    except (NamingError, BadInput) as exc:
         raise fail(str(exc)) from None
     if as_json:
         out.print_json(json.dumps(names.as_dict()))
@@ -60,9 +74,13 @@ def name(
 @app.command()
 def plan(
     stack: Annotated[str, typer.Argument(help="stack name, e.g. draft-feature-x or staging")],
-    cwd: Annotated[Path, typer.Option(help="directory of the Pulumi program")] = Path("."),
+    cwd: Annotated[
+        Path | None,
+        typer.Option(help="directory of the Pulumi program [default: envctl's repository]"),
+    ] = None,
     policy_pack: Annotated[
-        Path | None, typer.Option(help="policy pack to evaluate [default: ./policy when present]")
+        Path | None,
+        typer.Option(help="policy pack to evaluate [default: policy/ of envctl's repository]"),
     ] = None,
     policy_pack_config: Annotated[
         Path | None,

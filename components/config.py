@@ -4,27 +4,36 @@ Each component has one pydantic model (a ``SettingsModel``). ``load_settings`` b
 from the stack's Pulumi config namespace (``draft:`` or ``staging:``) laid over the
 stack-kind template (``Pulumi.draft.yaml`` for every ``draft-*`` stack), the way Pulumi
 Review Stacks start from ``Pulumi.pr.yaml``. Anything wrong stops the program before a
-resource is registered with one ``ConfigError`` that names each key and its expected form,
-and never echoes a value (it might be a secret).
+resource is registered with one ``ConfigError``: one line per bad key, in
+``pulumi config set --path`` form, with what is wrong and the expected form, never the value
+(it might be a secret). An encrypted value an offline run cannot decrypt
+(``ENCRYPTED_PLACEHOLDER``) is a secret, never an error: see ``validate_settings``.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import pulumi
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
-from components.naming import is_draft_stack
+from components.naming import DRAFT_PREFIX, is_dns_label, is_draft_stack
 
 StackKind = Literal["draft", "staging"]
 STAGING_STACK = "staging"
+# What an offline run (envctl plan) gets for a ``secure:`` value it cannot decrypt.
+ENCRYPTED_PLACEHOLDER = "[encrypted]"
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 M = TypeVar("M", bound="SettingsModel")
 
@@ -49,6 +58,12 @@ class SettingsModel(BaseModel):
 def stack_kind(stack: str) -> StackKind:
     """``draft`` for ``draft-*`` stacks, ``staging`` for ``staging``; anything else is refused."""
     if is_draft_stack(stack):
+        if not is_dns_label(stack):
+            raise ConfigError(
+                f"stack: {stack!r} cannot be a draft stack name (expected '{DRAFT_PREFIX}<slug>', "
+                "a lowercase DNS-1123 label of at most 63 characters: lowercase letters, digits "
+                "and inner dashes); 'envctl name BRANCH' prints the stack name of a branch"
+            )
         return "draft"
     if stack == STAGING_STACK:
         return "staging"
@@ -116,49 +131,223 @@ def runtime_config() -> dict[str, Any]:
     return values
 
 
-def _describe(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
-    """The field description found at ``loc`` in ``model`` (the expected form), if any."""
-    current: Any = model
-    description = ""
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            break
-        field = next(
-            (f for name, f in current.model_fields.items() if part in (name, f.alias)), None
-        )
-        if field is None:
-            break
-        description = field.description or ""
-        current = field.annotation
-    return description
+def _unwrap(annotation: Any) -> tuple[Any, list[str]]:
+    """The bare type under ``Annotated`` and ``X | None``, and the descriptions met, inner first."""
+    descriptions: list[str] = []
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            args = get_args(annotation)
+            descriptions += [
+                m.description for m in args[1:] if isinstance(m, FieldInfo) and m.description
+            ]
+            annotation = args[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation, descriptions
+            annotation = members[0]
+        else:
+            return annotation, descriptions
 
 
-def _message(model: type[BaseModel], namespace: str, error: Any) -> str:
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _field(model: type[BaseModel], part: str) -> tuple[str, Any] | None:
+    """(config name, raw annotation with its ``Annotated`` metadata) of ``part`` in ``model``."""
+    for name, field in model.model_fields.items():
+        if part in (name, field.alias):
+            try:
+                hints = typing.get_type_hints(model, include_extras=True)
+            except (NameError, TypeError):  # unresolvable forward reference: no metadata
+                hints = {}
+            return field.alias or name, hints.get(name, field.annotation)
+    return None
+
+
+def _key_part(part: int | str, first: bool) -> str:
+    """One step of a ``pulumi config set --path`` key: ``[0]``, ``.name`` or ``["a.b"]``."""
+    if isinstance(part, int):
+        return f"[{part}]"
+    if _PLAIN_KEY.fullmatch(part):
+        return part if first else f".{part}"
+    return f'["{part}"]'
+
+
+def _locate(
+    model: type[BaseModel], namespace: str, loc: tuple[int | str, ...]
+) -> tuple[str, list[str], Any]:
+    """The ``--path`` key of ``loc``, the descriptions there (form first, purpose last), its type."""
+    key, descriptions, current = "", list[str](), cast(Any, model)
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            continue  # the key itself failed: handled with the step before
+        bare, _ = _unwrap(current)
+        origin, args = get_origin(bare), get_args(bare)
+        if _is_model(bare) and isinstance(part, str) and (found := _field(bare, part)):
+            name, current = found
+            descriptions = _unwrap(current)[1]
+            key += _key_part(name, not key)
+            continue
+        if origin in (Union, types.UnionType):
+            continue  # pydantic's name of the union member that failed, not a config key
+        if origin is dict and len(args) == 2:
+            current = args[0] if loc[index + 1 : index + 2] == ("[key]",) else args[1]
+        elif origin in (tuple, list) and args and isinstance(part, int):
+            current = args[0]
+        else:
+            current = Any
+        key += _key_part(part, not key)
+        descriptions = _unwrap(current)[1] + descriptions
+    return f"{namespace}:{key}", descriptions, current
+
+
+def _expected(descriptions: list[str]) -> str:
+    """``(expected: form; purpose)`` from the descriptions of a key, or nothing."""
+    unique = list(dict.fromkeys(descriptions))
+    shown = [unique[0], unique[-1]] if len(unique) > 1 else unique
+    return f" (expected: {'; '.join(shown)})" if shown else ""
+
+
+def _message(model: type[BaseModel], namespace: str, error: Any) -> tuple[str, str]:
+    """(key, message) for one pydantic error; the message never holds the value."""
     loc: tuple[int | str, ...] = tuple(error["loc"])
-    key = f"{namespace}:" + ".".join(str(p) for p in loc)
+    key, descriptions, _ = _locate(model, namespace, loc)
+    if not loc:  # a check across keys of the whole namespace
+        return (
+            key,
+            f"{namespace}: settings are invalid: {error['msg'][0].lower()}{error['msg'][1:]}",
+        )
     kind = error["type"]
+    if kind == "extra_forbidden":
+        parent_key, _, parent = _locate(model, namespace, loc[:-1])
+        bare, _ = _unwrap(parent)
+        hint = ""
+        if _is_model(bare):
+            known = [f.alias or n for n, f in bare.model_fields.items()]
+            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            if guess:
+                hint = f"; did you mean {parent_key}{_key_part(guess[0], not loc[:-1])}?"
+        return key, f"{key} is not a known setting{hint}"
     if kind == "missing":
         problem = "is required but not set"
-    elif kind == "extra_forbidden":
-        known = [f.alias or n for n, f in model.model_fields.items()]
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean {namespace}:{guess[0]}?" if guess and len(loc) == 1 else ""
-        return f"{key} is not a known setting{hint}"
+    elif loc and loc[-1] == "[key]":
+        problem = "is invalid: its name does not have the expected form"
+    elif kind == "string_pattern_mismatch":
+        problem = "is invalid: it does not have the expected form"
     else:
         problem = "is invalid: " + error["msg"][0].lower() + error["msg"][1:]
-    expected = _describe(model, loc)
-    return f"{key} {problem}" + (f" (expected: {expected})" if expected else "")
+    return key, f"{key} {problem}{_expected(descriptions)}"
 
 
 def validate_settings(
     model: type[M], namespace: str, values: Mapping[str, Any], context: dict[str, Any] | None = None
 ) -> M:
-    """``model`` from ``values`` or a ConfigError naming every bad key (never their values)."""
+    """``model`` from ``values`` or a ConfigError naming every bad key once (never its value)."""
+    values, opaque = _without_encrypted(model, values)
     try:
-        return model.model_validate(values, context=context)
+        settings = model.model_validate(values, context=context)
     except ValidationError as exc:
-        lines = [_message(model, namespace, e) for e in exc.errors(include_input=False)]
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+        messages: dict[str, str] = {}
+        for e in exc.errors(include_input=False):
+            key, message = _message(model, namespace, e)
+            messages.setdefault(key, message)
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages.values())) from None
+    for path, value_type in opaque:
+        settings = _with_encrypted_mapping(settings, path, value_type)
+    return settings
+
+
+class EncryptedMapping(Mapping[str, Any]):
+    """An encrypted mapping an offline run cannot read: it has every key, none listed.
+
+    Each key's value is the placeholder (as the mapping's value type, e.g. ``SecretStr``),
+    so checks such as ``"databaseUrl" in settings.secrets`` hold as they would after decryption.
+    """
+
+    def __init__(self, placeholder: Any) -> None:
+        self._placeholder = placeholder
+
+    def __getitem__(self, key: str) -> Any:
+        return self._placeholder
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _without_encrypted(
+    model: type[BaseModel], values: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], Any]]]:
+    """``values`` with placeholders of encrypted values made valid for their fields' types.
+
+    A string field keeps the placeholder; a mapping becomes ``{}`` (and, on a path through
+    models only, an EncryptedMapping after validation); a list ``[]``; anything else its default.
+    """
+    opaque: list[tuple[tuple[str, ...], Any]] = []
+
+    def clean(annotation: Any, value: Any, path: tuple[str, ...] | None) -> Any:
+        bare, _ = _unwrap(annotation)
+        origin, args = get_origin(bare), get_args(bare)
+        if value == ENCRYPTED_PLACEHOLDER:
+            if origin is dict:
+                if path is not None and len(args) == 2:
+                    opaque.append((path, args[1]))
+                return {}
+            if origin in (tuple, list):
+                return []
+            return value if _accepts(annotation, value) else _DROP
+        if _is_model(bare) and isinstance(value, Mapping):
+            cleaned = {}
+            for key, item in value.items():
+                found = _field(bare, str(key))
+                new = (
+                    clean(found[1], item, None if path is None else (*path, str(key)))
+                    if found
+                    else item
+                )
+                if new is not _DROP:
+                    cleaned[key] = new
+            return cleaned
+        if origin in (tuple, list) and args and isinstance(value, list):
+            return [clean(args[0], item, None) for item in value]
+        return value
+
+    return clean(model, values, ()), opaque
+
+
+_DROP = object()
+
+
+def _accepts(annotation: Any, value: Any) -> bool:
+    """True when ``value`` is valid for ``annotation`` on its own."""
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _with_encrypted_mapping(settings: M, path: tuple[str, ...], value_type: Any) -> M:
+    """``settings`` with the mapping at ``path`` (field names or aliases) an EncryptedMapping."""
+    head, rest = path[0], path[1:]
+    name = next(n for n, f in type(settings).model_fields.items() if head in (n, f.alias))
+    if rest:
+        value = _with_encrypted_mapping(getattr(settings, name), rest, value_type)
+    else:
+        try:
+            placeholder = TypeAdapter(value_type).validate_python(ENCRYPTED_PLACEHOLDER)
+        except ValidationError:
+            placeholder = ENCRYPTED_PLACEHOLDER
+        value = EncryptedMapping(placeholder)
+    return settings.model_copy(update={name: value})
 
 
 def load_settings(

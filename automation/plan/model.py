@@ -91,6 +91,36 @@ def redact(value: Any) -> Any:
     return value
 
 
+def redact_leaves(value: Any) -> Any:
+    """Like ``redact``, but a secret mapping or list keeps its shape: only leaves are ``[secret]``.
+
+    What manifests need: a Secret's ``stringData`` stays a map of names to strings.
+    """
+    if isinstance(value, Secret):
+        inner = value.value
+        if isinstance(inner, dict | list):
+            return redact_leaves(_secret_leaves(inner))
+        return SECRET_TEXT
+    if isinstance(value, Unknown):
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: redact_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_leaves(v) for v in value]
+    return value
+
+
+def _secret_leaves(value: Any) -> Any:
+    """``value`` with every leaf wrapped as a ``Secret`` (keys stay plain)."""
+    if isinstance(value, Secret):
+        return _secret_leaves(value.value)
+    if isinstance(value, dict):
+        return {k: _secret_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secret_leaves(v) for v in value]
+    return value if isinstance(value, Unknown) else Secret(value)
+
+
 def contains_secret(value: Any) -> bool:
     """True when any part of ``value`` is a ``Secret``."""
     if isinstance(value, Secret):

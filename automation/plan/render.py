@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from rich.markup import escape
 from rich.tree import Tree
 
-from automation.plan.model import Plan, PlannedResource, redact
+from automation.plan.model import Plan, PlannedResource, redact, redact_leaves
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 _K8S_TYPE = re.compile(r"kubernetes:(?P<group>[^:]+)/(?P<version>v[^:]+):(?P<kind>[A-Za-z]+)")
 _NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 class Finding(Protocol):
@@ -76,9 +78,9 @@ def plan_document(plan: Plan, findings: Sequence[Finding]) -> dict[str, Any]:
 def _label(resource: PlannedResource) -> str:
     metadata = resource.inputs.get("metadata")
     real_name = metadata.get("name") if isinstance(metadata, dict) else None
-    suffix = f"  [dim]{redact(real_name)}[/]" if isinstance(real_name, str) else ""
+    suffix = f"  [dim]{escape(str(redact(real_name)))}[/]" if isinstance(real_name, str) else ""
     kind = "" if resource.custom else "  [dim](component)[/]"
-    return f"[bold]{resource.name}[/]  [cyan]{resource.type}[/]{kind}{suffix}"
+    return f"[bold]{escape(resource.name)}[/]  [cyan]{escape(resource.type)}[/]{kind}{suffix}"
 
 
 def resource_tree(plan: Plan) -> Tree:
@@ -89,7 +91,8 @@ def resource_tree(plan: Plan) -> Tree:
     for r in plan.resources:
         children[r.parent if r.parent in known else root_urn].append(r)
     tree = Tree(
-        f"[bold]{plan.project}[/] / [bold green]{plan.stack}[/]  ({len(plan.resources)} resources)"
+        f"[bold]{escape(plan.project)}[/] / [bold green]{escape(plan.stack)}[/]"
+        f"  ({len(plan.resources)} resources)"
     )
 
     def add(node: Tree, urn: str) -> None:
@@ -101,14 +104,14 @@ def resource_tree(plan: Plan) -> Tree:
 
 
 def kubernetes_objects(plan: Plan) -> list[tuple[PlannedResource, dict[str, Any]]]:
-    """Every Kubernetes object the plan creates, as a manifest (secrets as ``[secret]``)."""
+    """Every Kubernetes object the plan creates, as a manifest (secret leaves as ``[secret]``)."""
     objects = []
     for r in plan.resources:
         match = _K8S_TYPE.fullmatch(r.type)
         if not r.custom or match is None or match["group"].split("/")[0] in _NOT_OBJECTS:
             continue
         group, version, kind = match["group"], match["version"], match["kind"]
-        body = redact(r.inputs)
+        body = redact_leaves(r.inputs)
         manifest: dict[str, Any] = {
             "apiVersion": body.pop(
                 "apiVersion", version if group == "core" else f"{group}/{version}"
@@ -120,12 +123,18 @@ def kubernetes_objects(plan: Plan) -> list[tuple[PlannedResource, dict[str, Any]
     return objects
 
 
+def manifest_file_name(index: int, kind: str, name: str) -> str:
+    """``007-secret-db-creds.yaml``: letters, digits, '_' and '-' only (never a path)."""
+    safe = _UNSAFE_IN_FILE_NAME.sub("-", f"{kind.lower()}-{name}").strip("-")[:100]
+    return f"{index:03d}-{safe or 'object'}.yaml"
+
+
 def write_manifests(plan: Plan, out_dir: Path) -> list[Path]:
     """Write one YAML file per Kubernetes object into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for index, (resource, manifest) in enumerate(kubernetes_objects(plan), start=1):
-        path = out_dir / f"{index:03d}-{manifest['kind'].lower()}-{resource.name}.yaml"
+        path = out_dir / manifest_file_name(index, str(manifest["kind"]), resource.name)
         path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
         written.append(path)
     return written

@@ -19,6 +19,19 @@ class ProgramError(Exception):
     """The program itself failed (not a config error): the message says where."""
 
 
+# Config errors of programs that do not share this checkout's classes, matched by name.
+CONFIG_ERROR_NAMES = frozenset({"ConfigError", "ConfigMissingError", "ConfigTypeError"})
+
+
+def is_config_error(exc: BaseException) -> bool:
+    """True for a bad-configuration error: ``pulumi.RunError`` or a class named ConfigError."""
+    import pulumi
+
+    return isinstance(exc, pulumi.RunError) or any(
+        cls.__name__ in CONFIG_ERROR_NAMES for cls in type(exc).__mro__
+    )
+
+
 class _Collector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -62,10 +75,9 @@ def _program_context(program_dir: Path) -> Iterator[None]:
 def run_program(program_dir: Path, stack: str, config: StackConfig) -> tuple[Plan, list[str]]:
     """Execute ``program_dir``'s program for ``stack``; return the Plan and engine warnings.
 
-    Raises the program's ``pulumi.RunError`` (e.g. ``ConfigError``) unchanged, and wraps any
-    other exception in ProgramError.
+    Raises the program's config errors (``pulumi.RunError`` such as ``ConfigError``, or any
+    class named ConfigError) unchanged, and wraps any other exception in ProgramError.
     """
-    import pulumi
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.config import set_all_config
     from pulumi.runtime.mocks import set_mocks
@@ -109,9 +121,9 @@ def run_program(program_dir: Path, stack: str, config: StackConfig) -> tuple[Pla
         # The program's prints go to stderr so that stdout stays the plan (or its JSON).
         with _program_context(entry.parent), contextlib.redirect_stdout(sys.stderr):
             loop.run_until_complete(run_in_stack(program))
-    except pulumi.RunError:
-        raise
     except Exception as exc:  # the program's own failure, reported with its location
+        if is_config_error(exc):
+            raise
         raise ProgramError(_describe_failure(exc, entry.parent)) from exc
     finally:
         asyncio.set_event_loop(None)

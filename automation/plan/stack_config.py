@@ -1,8 +1,11 @@
 """The config a stack's program would see: Pulumi.yaml defaults, Pulumi.<stack>.yaml, --set.
 
 Mirrors what the Pulumi CLI hands a program: full ``namespace:key`` names, string values
-(objects as JSON), and the set of secret keys. Encrypted values cannot be decrypted
-offline: they become secrets with a placeholder value, never an error.
+(objects as JSON), and the set of secret keys. For this project's stacks the kind's
+template (``Pulumi.draft.yaml``) lies under the stack's own file, as ``envctl draft up``
+copies it into every new stack, so ``--set`` paths reach into template values too.
+Encrypted values cannot be decrypted offline: they become secrets with a placeholder
+value, never an error.
 """
 
 from __future__ import annotations
@@ -15,9 +18,16 @@ from typing import Any
 
 import yaml
 
-from components.config import ConfigError, read_stack_file
+from components.config import (
+    ENCRYPTED_PLACEHOLDER,
+    ConfigError,
+    deep_merge,
+    read_stack_file,
+    stack_kind,
+    template_path,
+)
 
-ENCRYPTED_PLACEHOLDER = "encrypted-value"
+THIS_PROJECT = "environments"  # the project whose stacks read only draft: and staging:
 _PATH_TOKEN = re.compile(r'\.([^.\[\]]+)|\[(\d+)\]|\["([^"]+)"\]')
 
 
@@ -118,12 +128,22 @@ def _decode(value: str) -> Any:
     return value
 
 
-def apply_override(values: dict[str, Any], override: str, project: str) -> None:
-    """Apply one ``KEY=VALUE`` with ``--path`` semantics to ``values`` (full keys, native)."""
+def apply_override(
+    values: dict[str, Any], override: str, project: str, namespace: str | None = None
+) -> None:
+    """Apply one ``KEY=VALUE`` with ``--path`` semantics to ``values`` (full keys, native).
+
+    With ``namespace`` (this project's stacks) a key without one is refused, with a hint.
+    """
     spec, sep, text = override.partition("=")
     if not sep or not spec.strip():
         raise ConfigError(f"--set: {override!r} must be KEY=VALUE, e.g. draft:ttlHours=24")
     key, path = _parse_path(spec.strip())
+    if namespace is not None and ":" not in key:
+        raise ConfigError(
+            f"--set: {spec.strip()!r} has no config namespace; this project reads only draft: "
+            f"and staging: keys (did you mean {namespace}:{spec.strip()}?)"
+        )
     full = _full_key(key, project)
     if not path:
         values[full] = text
@@ -132,6 +152,15 @@ def apply_override(values: dict[str, Any], override: str, project: str) -> None:
     values[full] = _assign(
         _decode(current) if isinstance(current, str) else current, path, _scalar(text), spec
     )
+
+
+def _layer(values: dict[str, Any], key: str, value: Any) -> None:
+    """Lay ``value`` over ``values[key]``: mappings merge key by key, anything else replaces."""
+    current = values.get(key)
+    if isinstance(value, dict) and isinstance(current, dict):
+        values[key] = deep_merge(current, value)
+    else:
+        values[key] = value
 
 
 def load_stack_config(program_dir: Path, stack: str, overrides: list[str]) -> StackConfig:
@@ -145,13 +174,22 @@ def load_stack_config(program_dir: Path, stack: str, overrides: list[str]) -> St
             values[_full_key(key, project)] = spec.get("value", spec.get("default"))
         elif not isinstance(spec, dict):
             values[_full_key(key, project)] = spec
-    for key, value in read_stack_file(program_dir / f"Pulumi.{stack}.yaml").items():
+    stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    namespace = None
+    if project == THIS_PROJECT:
+        namespace = stack_kind(stack)  # refuses a stack name this project cannot deploy
+        template = template_path(program_dir, namespace)
+        if template != stack_file:
+            for key, value in read_stack_file(template).items():
+                _layer(values, _full_key(str(key), project), value)
+    for key, value in read_stack_file(stack_file).items():
         full = _full_key(str(key), project)
-        values[full], encrypted = _hide_encrypted(value)
+        hidden, encrypted = _hide_encrypted(value)
+        _layer(values, full, hidden)
         if encrypted:
             secret.add(full)
     for override in overrides:
-        apply_override(values, override, project)
+        apply_override(values, override, project, namespace)
     as_strings = {
         k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else _plain(v)
         for k, v in values.items()

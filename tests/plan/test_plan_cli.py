@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -244,3 +248,211 @@ def test_a_policy_pack_that_cannot_load_exits_1(program, tmp_path: Path) -> None
     (pack / "__main__.py").write_text("raise RuntimeError('broken pack')\n")
     run = envctl("plan", "dev", "--cwd", str(cwd), "--policy-pack", str(pack))
     assert run.code == 1 and "broken pack" in run.stderr
+
+
+# --- defaults are envctl's repository, wherever the shell is ---------------------------
+
+
+def test_from_another_directory_the_default_program_and_policy_pack_are_the_repos(
+    tmp_path: Path,
+) -> None:
+    document = plan_json(envctl("plan", "draft-feature-x", "--json", cwd=tmp_path))
+    assert document["project"] == "environments"
+    evil = REPO / "tests" / "policy" / "programs" / "evil"
+    run = envctl("plan", "draft-evil", "--cwd", str(evil), "--json", cwd=tmp_path)
+    assert run.code == 1, run.stderr
+    violations = json.loads(run.stdout)["policy"]["violations"]
+    assert {v["policy"] for v in violations if v["level"] == "mandatory"} >= {"vault-token-ttl"}
+
+
+# --- encrypted stack config ------------------------------------------------------------
+
+ENCRYPTED = "v1:AAAABBBBCCCCDDDDEEEE"
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of this project (no tests, no caches) to write stack files into."""
+    skip = shutil.ignore_patterns(
+        ".venv", ".git", "tests", "bench", "docs", "*cache*", "__pycache__", "*.egg-info"
+    )
+    copy = tmp_path / "project"
+    shutil.copytree(REPO, copy, ignore=skip)
+    return copy
+
+
+def test_envctl_of_a_checkout_without_a_policy_pack_says_none_was_evaluated(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(project_copy / "policy")
+    # The copy has no .git, so only its own stack file can give the sha: a plan means the
+    # copy's program ran, not the one of the shell's directory or of the installed envctl.
+    (project_copy / "Pulumi.draft-feature-x.yaml").write_text(
+        "config:\n  draft:sha: 0123456789abcdef0123456789abcdef01234567\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from automation.cli import main; main()",
+            "plan",
+            "draft-feature-x",
+        ],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(project_copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kubernetes:core/v1:Namespace" in done.stdout
+    assert "no policy pack evaluated" in done.stderr
+
+
+def test_an_encrypted_secrets_map_of_a_draft_stack_is_a_secret_not_an_error(
+    project_copy: Path,
+) -> None:
+    (project_copy / "Pulumi.draft-feature-x.yaml").write_text(
+        "config:\n"
+        "  draft:sha: 0123456789abcdef0123456789abcdef01234567\n"
+        f"  draft:secrets:\n    secure: {ENCRYPTED}\n"
+        # needs draft:secrets.databaseUrl: the encrypted map must count as holding it
+        "  draft:database:\n    mode: external\n"
+    )
+    run = envctl("plan", "draft-feature-x", "--cwd", str(project_copy), "--json")
+    document = plan_json(run)
+    assert ENCRYPTED not in run.stdout + run.stderr
+    by_name = {r["name"]: r for r in document["resources"]}
+    assert by_name["draft-image"]["inputs"]["registry"] == "[secret]"
+
+
+# --- --out -------------------------------------------------------------------------------
+
+
+def test_an_unusable_out_exits_2_naming_it_before_anything_runs(tmp_path: Path) -> None:
+    a_file = tmp_path / "manifests.yaml"
+    a_file.write_text("")
+    for out in (a_file, a_file / "below"):
+        run = envctl("plan", "draft-feature-x", "--out", str(out))
+        assert run.code == 2, run.stderr
+        assert "--out" in run.stderr and "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_out_writes_safe_file_names_and_secrets_that_validate_as_written(
+    program, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cwd = program(
+        """
+        import pulumi
+        import pulumi_kubernetes as k8s
+        creds = pulumi.Output.secret({"username": "app", "password": "s3cr3t-value-42"})
+        k8s.core.v1.Secret("team/../creds", metadata={"name": "creds", "namespace": "demo"},
+            string_data=creds)
+        """
+    )
+    out_dir = tmp_path / "manifests"
+    run = envctl("plan", "dev", "--cwd", str(cwd), "--out", str(out_dir))
+    assert run.code == 0, run.stderr
+    (path,) = list(out_dir.rglob("*"))  # one file, right in --out, not in a subdirectory
+    assert path.parent == out_dir and path.suffix == ".yaml" and ".." not in path.name
+    secret = yaml.safe_load(path.read_text())
+    assert "s3cr3t-value-42" not in path.read_text()
+    assert set(secret["stringData"]) == {"username", "password"}
+    assert set(secret["stringData"].values()) == {"[secret]"}
+    kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_drafts_secret_manifests_validate_strictly_as_written(tmp_path: Path) -> None:
+    run = envctl("plan", "draft-feature-x", "--out", str(tmp_path))
+    assert run.code == 0, run.stderr
+    secrets = [
+        m
+        for m in (yaml.safe_load(p.read_text()) for p in sorted(tmp_path.glob("*.yaml")))
+        if m["kind"] == "Secret"
+    ]
+    assert secrets
+    for manifest in secrets:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+# --- config messages and exit codes -----------------------------------------------------
+
+
+def test_a_bad_value_names_the_key_its_problem_and_the_human_form() -> None:
+    run = envctl("plan", "draft-feature-x", "--set", "draft:team=../prod")
+    assert run.code == 2 and run.stdout == ""
+    (line,) = [line for line in run.stderr.splitlines() if "draft:team" in line]
+    assert "does not have the expected form" in line
+    assert "lowercase letters, digits and inner dashes, at most 40 characters" in line
+    assert "../prod" not in run.stderr and "[a-z0-9]" not in run.stderr
+
+
+def test_list_item_keys_are_written_in_set_path_form() -> None:
+    run = envctl("plan", "draft-feature-x", "--set", "draft:mocks[0].image=wiremock/wiremock")
+    assert run.code == 2
+    assert "draft:mocks[0].image is invalid" in run.stderr and "mocks.0" not in run.stderr
+
+
+def test_pulumis_own_config_errors_exit_2_without_echoing_the_value(program) -> None:  # type: ignore[no-untyped-def]
+    cwd = program("import pulumi\npulumi.export('port', pulumi.Config().require_int('port'))\n")
+    missing = envctl("plan", "dev", "--cwd", str(cwd))
+    assert missing.code == 2 and "demo:port" in missing.stderr, missing.stderr
+    wrong = envctl("plan", "dev", "--cwd", str(cwd), "--set", "port=eighty-eighty")
+    assert wrong.code == 2 and "demo:port" in wrong.stderr and "int" in wrong.stderr
+    assert "eighty-eighty" not in wrong.stderr
+
+
+def test_a_config_error_class_of_another_checkout_exits_2(program) -> None:  # type: ignore[no-untyped-def]
+    cwd = program(
+        """
+        class ConfigError(Exception):
+            pass
+        raise ConfigError("demo:size is invalid (expected: small or large)")
+        """
+    )
+    run = envctl("plan", "dev", "--cwd", str(cwd))
+    assert run.code == 2 and "demo:size is invalid" in run.stderr
+
+
+def test_a_set_key_without_namespace_is_refused_for_this_projects_stacks() -> None:
+    run = envctl("plan", "draft-feature-x", "--set", "ttlHours=5")
+    assert run.code == 2 and run.stdout == ""
+    assert "--set" in run.stderr and "did you mean draft:ttlHours" in run.stderr
+
+
+def test_set_reaches_into_lists_of_the_template() -> None:
+    def mock_objects(*overrides: str) -> dict[str, dict]:  # type: ignore[type-arg]
+        document = plan_json(envctl("plan", "draft-feature-x", "--json", *overrides))
+        return {r["type"]: r["inputs"] for r in document["resources"] if "-mock-" in r["name"]}
+
+    before = mock_objects()
+    after = mock_objects("--set", "draft:mocks[0].port=9090")
+    service, deployment = "kubernetes:core/v1:Service", "kubernetes:apps/v1:Deployment"
+    assert [p["port"] for p in after[service]["spec"]["ports"]] == [9090]
+    assert [p["port"] for p in before[service]["spec"]["ports"]] != [9090]
+    # the rest of the template's mock (name, image) is still there, not replaced
+    assert after[service]["metadata"]["name"] == before[service]["metadata"]["name"]
+    containers = [
+        d["spec"]["template"]["spec"]["containers"] for d in (before[deployment], after[deployment])
+    ]
+    assert containers[0][0]["image"] == containers[1][0]["image"]
+
+
+@pytest.mark.parametrize("stack", ["draft-Feature-X", "draft-" + "a" * 60])
+def test_a_stack_name_no_branch_can_have_is_named_as_such(stack: str) -> None:
+    run = envctl("plan", stack)
+    assert run.code == 2 and run.stdout == ""
+    assert "cannot be a draft stack name" in run.stderr and "envctl name" in run.stderr
+    assert "draft:branch" not in run.stderr
+
+
+def test_name_uses_the_templates_branch_prefixes(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.draft.yaml").write_text("config:\n  draft:branchPrefixes: [release/]\n")
+    run = envctl("name", "release/2-1", "--cwd", str(tmp_path), "--json")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["stack"].startswith("draft-release-")
+    refused = envctl("name", "feature/login", "--cwd", str(tmp_path))
+    assert refused.code == 2 and "'release/*'" in refused.stderr

@@ -73,7 +73,8 @@ def test_hashed_stacks_need_their_branch_and_it_must_match(project: Path) -> Non
         (
             "draft:team",
             "../../prod",
-            r"draft:team is invalid: string should match pattern .*\(expected: .*team",
+            r"draft:team is invalid: it does not have the expected form \(expected: lowercase "
+            r"letters, digits and inner dashes, at most 40 characters; owning team",
         ),
         ("draft:service", "Tasks API", r"draft:service is invalid"),
         ("draft:baseDomain", "https://drafts.example.com", r"draft:baseDomain is invalid"),
@@ -95,6 +96,30 @@ def test_bad_values_name_the_key_and_the_expected_form(
 ) -> None:
     with pytest.raises(ConfigError, match=expected):
         load(project, **{key: value})
+
+
+def test_list_items_are_named_in_pulumi_config_set_path_form(project: Path) -> None:
+    mocks = '[{"name": "payments-mock", "image": "wiremock/wiremock:3.9.1", "prot": 8080}]'
+    with pytest.raises(ConfigError) as caught:
+        load(project, **{"draft:mocks": mocks})
+    message = str(caught.value)
+    assert "draft:mocks[0].port is required but not set (expected: port it listens on)" in message
+    assert (
+        "draft:mocks[0].prot is not a known setting; did you mean draft:mocks[0].port?" in message
+    )
+
+
+def test_a_check_across_keys_names_the_namespace(project: Path) -> None:
+    mocks = '[{"name": "smoke", "image": "wiremock/wiremock:3.9.1", "port": 8080}]'
+    with pytest.raises(ConfigError, match=r"draft: settings are invalid: .*mock service names"):
+        load(project, **{"draft:mocks": mocks})
+
+
+def test_each_bad_key_gets_one_message(project: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(project, **{"draft:team": "Platform Team", "draft:ttlHours": "500"})
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split()[0] for line in lines] == ["draft:team", "draft:ttlHours"]
 
 
 def test_errors_never_echo_the_value(project: Path) -> None:
