@@ -32,7 +32,26 @@ _SENSITIVE_ENDINGS = (
     "signingkey",
     "encryptionkey",
     "masterkey",
+    "sshkey",
+    "privatekeypem",
+    "secretkeybase",
 )
+# ...or whose last word is one of these (``DB_PASS``, ``smtpPass``, ``MYSQL_PWD``), so that
+# ``bypass`` or ``compass`` are not.
+_SENSITIVE_WORDS = frozenset({"pass", "pwd", "pw", "pswd", "passwd"})
+# ``<vendor>_KEY`` (``STRIPE_KEY``) is an API key when its value looks random; these
+# qualifiers name keys that are not secret (``PUBLIC_KEY``, ``CACHE_KEY``...).
+_PLAIN_KEY_QUALIFIERS = frozenset(
+    {
+        "public", "publishable", "pub", "site", "primary", "foreign", "sort", "partition",
+        "cache", "object", "s3", "routing", "idempotency", "lookup", "index", "shard", "group",
+        "hash", "dedup", "dedupe", "map", "sequence", "row", "column", "feature", "flag",
+        "license", "client", "kid", "fingerprint",
+    }
+)  # fmt: skip
+# Random-looking: no spaces, and a run of 12+ letters and digits mixing both (not a slug).
+_TOKEN_TEXT = re.compile(r"^[A-Za-z0-9_+/=.-]{16,}$")
+_RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{12,}")
 # ...unless the value is obviously not one: a reference or a template.
 _REFERENCE = re.compile(r"^\$|\$\{|\{\{|^ref\+|^vault:|^secretref\b|^env:", re.IGNORECASE)
 
@@ -87,12 +106,31 @@ class Hit:
 _REFERENCE_KEYS = re.compile(r"^existing|(?:pull|tls|cert|certificate)secrets?$")
 
 
+def _words(key: str) -> list[str]:
+    """``smtpPass`` / ``SMTP_PASS`` / ``smtp-pass`` -> ``['smtp', 'pass']``."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
 def sensitive_key(key: str) -> bool:
     normalized = re.sub(r"[^a-z0-9]", "", key.lower())
+    words = _words(key)
     return (
         bool(normalized)
-        and normalized.endswith(_SENSITIVE_ENDINGS)
+        and (normalized.endswith(_SENSITIVE_ENDINGS) or words[-1] in _SENSITIVE_WORDS)
         and not _REFERENCE_KEYS.search(normalized)
+    )
+
+
+def _vendor_key(key: str, value: str) -> bool:
+    """``STRIPE_KEY: sk_test_4eC39HqLyjWDarjtT1zdp7dc``: a random value under ``<name>_KEY``."""
+    words = _words(key)
+    return (
+        len(words) >= 2
+        and words[-1] == "key"
+        and words[-2] not in _PLAIN_KEY_QUALIFIERS
+        and bool(_TOKEN_TEXT.match(value.strip()))
+        and any(_RANDOM_RUN.fullmatch(run) for run in re.findall(r"[A-Za-z0-9]+", value))
     )
 
 
@@ -111,20 +149,58 @@ def _literal(value: str) -> bool:
     )
 
 
+def _credential_value(key: str, value: str) -> bool:
+    if _words(key)[-1:] == ["pwd"] and value.startswith("/"):
+        return False  # PWD is also the shell's working directory
+    return (sensitive_key(key) and _literal(value)) or _vendor_key(key, value)
+
+
 def keyed_credential(key: str, value: object) -> Hit | None:
     """A literal string stored under a key that names a credential."""
-    if isinstance(value, str) and sensitive_key(key) and _literal(value):
+    if isinstance(value, str) and _credential_value(key, value):
         return Hit(f"a literal value under the key '{key}'")
     return None
+
+
+# Passwords on the command lines of tools that take one there; ``-p`` alone (mysql) prompts.
+_ARG = r"""(?P<q>["']?)(?P<value>[^\s"'`;|&]+)"""
+_UNTIL_ARG = r"[^\n;|&]*?\s"
+_COMMAND_PASSWORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a password on a mysql command line (-p)", re.compile(rf"\bmysql\w*\b{_UNTIL_ARG}-p{_ARG}")),
+    (
+        "a password on a registry login command line (-p)",
+        re.compile(
+            rf"\b(?:docker|podman|nerdctl|buildah|helm\s+registry)\s+login\b{_UNTIL_ARG}-p\s*{_ARG}"
+        ),
+    ),
+    (
+        "a user:password on a curl command line (-u)",
+        re.compile(
+            rf"\bcurl\b{_UNTIL_ARG}(?:-u|--user(?![\w-]))(?:\s+|=)?"
+            r"(?P<q>[\"']?)[^\s:\"']+:(?P<value>[^\s\"'`;|&]+)"
+        ),
+    ),
+    (
+        "a password on an sshpass command line (-p)",
+        re.compile(rf"\bsshpass\b{_UNTIL_ARG}-p\s*{_ARG}"),
+    ),
+    (
+        "a password on a redis-cli command line (-a)",
+        re.compile(rf"\bredis-cli\b{_UNTIL_ARG}(?:-a|--pass)\s+{_ARG}"),
+    ),
+)
 
 
 def text_credentials(text: str) -> list[Hit]:
     """Credential shapes inside a string: tokens, keys, URLs with passwords, assignments."""
     hits = [Hit(reason) for reason, pattern in _VALUE_PATTERNS if pattern.search(text)]
+    for reason, pattern in _COMMAND_PASSWORDS:
+        if any(_literal(m.group("value")) for m in pattern.finditer(text)):
+            hits.append(Hit(reason))
     for pattern in (_TEXT_ASSIGNMENT, _TEXT_FLAG):
         for match in pattern.finditer(text):
             key, value = match.group("key"), match.group("value")
-            if sensitive_key(key) and _literal(value):
+            if _credential_value(key, value):
                 hits.append(Hit(f"a literal value assigned to '{key}'"))
     unique: dict[str, Hit] = {}
     for hit in hits:

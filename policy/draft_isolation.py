@@ -38,7 +38,6 @@ from pack_support import (
     walk_values,
 )
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -58,6 +57,8 @@ FORBIDDEN_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 REQUIRED_LIMITS = ("cpu", "memory")
 FORBIDDEN_TAGS = ("latest",)
 HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "process IDs", "hostIPC": "IPC"}
+# The one capability the restricted Pod Security Standard lets a container add.
+ALLOWED_CAPABILITIES = ("NET_BIND_SERVICE",)
 
 _PREFIX = {"draftNamespacePrefix": prefix_schema()}
 
@@ -105,6 +106,42 @@ def validate_service_exposure(args: ResourceValidationArgs, report: ReportViolat
 # --- pod security ----------------------------------------------------------------------------
 
 
+def _capability(name: Any) -> str:
+    """``cap_sys_admin`` -> ``SYS_ADMIN``: Kubernetes takes capability names in any case."""
+    return str(name).upper().removeprefix("CAP_")
+
+
+def _container_escapes(
+    args: ResourceValidationArgs, path: PropPath, container: Mapping[str, Any]
+) -> Iterator[str]:
+    """What one container does to reach beyond its pod: host ports, privilege, capabilities."""
+    label = container_label(path, container)
+    ports = container.get("ports")
+    for index, port in enumerate(ports if is_list(ports) else ()):
+        if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
+            where = (*path, "ports", index, "hostPort")
+            yield f"{label} sets {show_path(where)}, which opens a port on the node."
+    context = container.get("securityContext")
+    if not isinstance(context, Mapping):
+        return
+    if context.get("privileged") is True:
+        yield f"{label} sets {show_path((*path, 'securityContext', 'privileged'))} = true."
+    if context.get("allowPrivilegeEscalation") is True:
+        where = (*path, "securityContext", "allowPrivilegeEscalation")
+        yield f"{label} sets {show_path(where)} = true (setuid binaries may gain root)."
+    added = get_path(context, ("capabilities", "add"))
+    allowed = {
+        _capability(c) for c in config_texts(args, "allowedCapabilities", ALLOWED_CAPABILITIES)
+    }
+    for index, name in enumerate(added if is_list(added) else ()):
+        if _capability(name) not in allowed:
+            where = (*path, "securityContext", "capabilities", "add", index)
+            yield (
+                f"{label} adds capability {shown(args, where, _capability(name))} "
+                f"({show_path(where)}); drafts may add only {', '.join(sorted(allowed))}."
+            )
+
+
 def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation) -> None:
     namespace = in_draft_namespace(args)
     if namespace is None:
@@ -120,16 +157,15 @@ def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation)
                     None,
                 )
         for path, container in containers(spec_path, spec):
-            context = container.get("securityContext")
-            if isinstance(context, Mapping) and context.get("privileged") is True:
-                report(
-                    f"{where}: {container_label(path, container)} sets "
-                    f"{show_path((*path, 'securityContext', 'privileged'))} = true.",
-                    None,
-                )
+            for problem in _container_escapes(args, path, container):
+                report(f"{where}: {problem}", None)
     for path, value in _release_values(args):
-        if path[-1:] in (("hostNetwork",), ("privileged",)) and value is True:
-            report(f"{where}: values {show_path(path[1:])} = true.", None)
+        flag = path[-1:]
+        if flag in (("hostNetwork",), ("privileged",), ("allowPrivilegeEscalation",)):
+            if value is True:
+                report(f"{where}: values {show_path(path[1:])} = true.", None)
+        elif flag == ("hostPort",) and isinstance(value, int | float) and value:
+            report(f"{where}: values {show_path(path[1:])} opens a port on the node.", None)
 
 
 # --- resource limits -------------------------------------------------------------------------
@@ -348,10 +384,20 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="draft-pod-security",
-        description="Draft pods use no host network, PID or IPC namespace and no privileged "
-        "containers.",
+        description="Draft pods use no host network, PID, IPC namespace or host port, no "
+        "privileged containers, no privilege escalation and no capability beyond "
+        "NET_BIND_SERVICE.",
         validate=validate_pod_security,
-        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
+        config_schema=PolicyConfigSchema(
+            properties={
+                **_PREFIX,
+                "allowedCapabilities": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": list(ALLOWED_CAPABILITIES),
+                },
+            }
+        ),
     ),
     ResourceValidationPolicy(
         name="draft-resource-limits",
@@ -394,7 +440,6 @@ POLICIES = [
         description="Draft namespaces enforce the restricted Pod Security Standard and have a "
         "ResourceQuota and a LimitRange.",
         validate=validate_namespace_guardrails,
-        enforcement_level=EnforcementLevel.ADVISORY,
         config_schema=PolicyConfigSchema(
             properties={
                 **_PREFIX,

@@ -107,15 +107,26 @@ def validate_secret_data(args: ResourceValidationArgs, report: ReportViolation) 
 def validate_configmap(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if resource_type(args) not in CONFIGMAP_TYPES:
         return
+    marks = secrecy(args.urn)
     for field in ("data", "binaryData"):
         data = get_path(args.props, (field,))
         if not isinstance(data, Mapping):
             continue
-        for path, reasons in _group(credential_hits(data, (field,))).items():
+        found = _group(credential_hits(data, (field,)))
+        # Marking it secret hides it in Pulumi's state, not in the cluster.
+        marked: list[PropPath] = []
+        if marks is not None and marks.is_secret((field,)):
+            marked = [(field,)]  # the whole map (the SDK marks it when any value is secret)
+        elif marks is not None:
+            marked = [(field, key) for key, _ in known_items(data) if marks.is_secret((field, key))]
+        for path in marked:
+            found.setdefault(path, []).append("a value marked secret")
+        for path, reasons in found.items():
             report(
-                f"{describe(args)}: {show_path(path)} holds {' and '.join(reasons)}; anyone "
-                f"who can read the namespace's config sees it. Put it in a Secret (synced from "
-                f"Vault by External Secrets) and reference that instead.",
+                f"{describe(args)}: {show_path(path)} holds {' and '.join(reasons)}; a "
+                f"ConfigMap is not a secret store, even for a Pulumi secret: anyone who can "
+                f"read the namespace's config sees it. Put it in a Secret (synced from Vault by "
+                f"External Secrets) and reference that instead.",
                 None,
             )
 

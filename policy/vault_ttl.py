@@ -88,6 +88,20 @@ CREDENTIAL_ROLES: dict[str, tuple[str, str | None]] = {
     "vault:spiffe/secretBackendRole:SecretBackendRole": ("ttl", None),
     "vault:identity/oidcRole:OidcRole": ("ttl", None),
     "vault:aws/secretBackendRole:SecretBackendRole": ("defaultStsTtl", "maxStsTtl"),
+    # Not roles, but they mint credentials with long lifetimes when the TTL is left out.
+    "vault:identity/oidcClient:OidcClient": ("idTokenTtl", "accessTokenTtl"),
+    "vault:pkiSecret/secretBackendCert:SecretBackendCert": ("ttl", None),
+    "vault:pkiSecret/secretBackendSign:SecretBackendSign": ("ttl", None),
+}
+# What an unset TTL means, where it is not the mount's default lease TTL.
+UNSET_MEANS = {
+    "vault:identity/oidcClient:OidcClient": "Vault's default of 24 h applies",
+    "vault:pkiSecret/secretBackendCert:SecretBackendCert": (
+        "the role's TTL or the mount's default applies, 768 h unless tuned"
+    ),
+    "vault:pkiSecret/secretBackendSign:SecretBackendSign": (
+        "the role's TTL or the mount's default applies, 768 h unless tuned"
+    ),
 }
 # AWS roles of these credential types have no TTL at all (IAM users live until revoked by lease).
 AWS_ROLE = "vault:aws/secretBackendRole:SecretBackendRole"
@@ -302,7 +316,8 @@ def validate_credential_ttl(args: ResourceValidationArgs, report: ReportViolatio
         if kind != AWS_ROLE or credential_type in AWS_TTL_CREDENTIAL_TYPES:
             for field in required:
                 if field is not None:
-                    check.require(field, why="the mount's default lease TTL applies")
+                    why = UNSET_MEANS.get(kind, "the mount's default lease TTL applies")
+                    check.require(field, why=why)
                     checked.add(field)
     for field in GENERIC_TTL_FIELDS:
         if field not in checked and field in args.props:

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -272,6 +273,30 @@ def _check_paths(settings: DraftSettings, project_dir: Path) -> str | None:
     return script.read_text(encoding="utf-8")
 
 
+def smoke_base_url(settings: DraftSettings, names: DraftNames) -> str:
+    """The smoke test's URL: a Service in the draft's own namespace, the release's by default.
+
+    The draft's NetworkPolicies let its pods reach only DNS, their own namespace and the
+    configured egress targets, so a public URL (the draft's ingress) would time out.
+    """
+    port = settings.chart.service_port
+    default = f"http://{names.helm_release}.{names.namespace}.svc.cluster.local:{port}"
+    configured = settings.smoke.base_url
+    if configured is None:
+        return default
+    labels = (urlsplit(configured).hostname or "").split(".")
+    in_namespace = len(labels) == 1 or (
+        labels[1] == names.namespace and labels[2:3] in ([], ["svc"])
+    )
+    if labels[0] and in_namespace:
+        return configured
+    raise ConfigError(
+        f"draft:smoke.baseUrl is outside namespace {names.namespace}, which the draft's "
+        "NetworkPolicies do not let the smoke Job reach (expected: a Service of the draft, "
+        f"e.g. {default}, or no value for the release's own Service)"
+    )
+
+
 def _computed_values(
     settings: DraftSettings, names: DraftNames, host: str, repository: str
 ) -> dict[str, Any]:
@@ -331,7 +356,6 @@ def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -
     replicas = values.get("replicaCount", 1)
     _check_resources(settings, replicas if isinstance(replicas, int) else 1)
     script = _check_paths(settings, project_dir)
-    port = settings.chart.service_port
     return DraftBlueprint(
         settings=settings,
         names=names,
@@ -348,8 +372,7 @@ def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -
         chart=chart,
         values=values,
         smoke_script=script,
-        smoke_base_url=settings.smoke.base_url
-        or f"http://{names.helm_release}.{names.namespace}.svc.cluster.local:{port}",
+        smoke_base_url=smoke_base_url(settings, names),
         service_account=settings.service,
         app_secrets={service: f"{service}-secrets" for service in settings.vault_services},
     )

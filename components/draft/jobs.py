@@ -234,11 +234,18 @@ def smoke_script_config_map(
 
 
 def smoke_result(status: object) -> str:
-    """``passed``/``failed`` from a smoke Job's status.
+    """``passed``/``failed`` from a smoke Job's status; ``pending`` while it reports neither.
 
-    The Job only resolves once pulumi-kubernetes saw it complete (a failure fails the update
-    first), so a resolved Job without a failure condition passed.
+    Only a Job that reports a succeeded pod passed: an offline plan (no cluster, no status)
+    or a Job that has not finished yet is ``pending``, never ``passed``.
     """
-    failed = getattr(status, "failed", None) if status is not None else None
-    succeeded = getattr(status, "succeeded", None) if status is not None else None
-    return "failed" if failed and not succeeded else "passed"
+
+    def count(field: str) -> object:
+        return status.get(field) if isinstance(status, Mapping) else getattr(status, field, None)
+
+    succeeded, failed = count("succeeded"), count("failed")
+    if isinstance(succeeded, int | float) and succeeded > 0:
+        return "passed"
+    if isinstance(failed, int | float) and failed > 0:
+        return "failed"
+    return "pending"

@@ -473,7 +473,8 @@ class SmokeSettings(SettingsModel):
         str | None,
         Field(
             pattern=r"^https?://[^\s/]+(/\S*)?$",
-            description="URL the test talks to; the release's in-cluster Service when omitted",
+            description="URL of a Service in the draft's namespace (its NetworkPolicies block "
+            "the public URL); the release's in-cluster Service when omitted",
         ),
     ] = None
     health_path: Annotated[ApiPath, Field(description="readiness endpoint")] = "/healthz"

@@ -68,6 +68,8 @@ def create_vault_access(name: str, plan: DraftBlueprint, parent: pulumi.Resource
         token_policies=[policy.name],
         token_ttl=ttl,
         token_max_ttl=ttl,
+        # The only hard cap on renewals, whatever the mount's or the system's max TTL.
+        token_explicit_max_ttl=ttl,
         token_type="default",
         opts=in_vault,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
@@ -53,9 +55,12 @@ BAD_INPUT = [
     (["draft:team=../prod"], "draft:team is invalid"),
     (["draft:service=tasks/../../prod"], "draft:service is invalid"),
     (["draft:vault.kvMount=secret/data"], "draft:vault.kvMount is invalid"),
-    (["draft:externalSecrets.services[0]=../admin"], "draft:externalSecrets.services.0 is invalid"),
-    (["draft:mocks[0].image=wiremock/wiremock:latest"], "draft:mocks.0.image is invalid"),
-    (["draft:mocks[0].image=wiremock/wiremock"], "draft:mocks.0.image is invalid"),
+    (
+        ["draft:externalSecrets.services[0]=../admin"],
+        "draft:externalSecrets.services[0] is invalid",
+    ),
+    (["draft:mocks[0].image=wiremock/wiremock:latest"], "draft:mocks[0].image is invalid"),
+    (["draft:mocks[0].image=wiremock/wiremock"], "draft:mocks[0].image is invalid"),
     (
         [
             "draft:mocks[0].name=db",
@@ -71,13 +76,32 @@ BAD_INPUT = [
     (["draft:database.resources.limitsCpu=8"], "draft:database.resources exceeds draft:limits"),
     (
         [
-            "draft:network.egress[0].name=anywhere",
-            "draft:network.egress[0].cidrs[0]=0.0.0.0/0",
-            "draft:network.egress[0].ports[0].port=443",
+            # a third target: [0] and [1] are the template's vault and registry
+            "draft:network.egress[2].name=anywhere",
+            "draft:network.egress[2].cidrs[0]=0.0.0.0/0",
+            "draft:network.egress[2].ports[0].port=443",
         ],
         "whole internet",
     ),
     (["draft:smok.enabled=false"], "draft:smok is not a known setting; did you mean draft:smoke?"),
+    (
+        [f"draft:expiresAt={(datetime.now(UTC) + timedelta(days=7)).isoformat()}"],
+        "draft:expiresAt is invalid (expected: an ISO 8601 time in the future, at most 48 hours",
+    ),
+    (
+        [f"draft:expiresAt={(datetime.now(UTC) - timedelta(hours=1)).isoformat()}"],
+        "draft:expiresAt is invalid",
+    ),
+    # The public URL is behind the ingress, which the draft's NetworkPolicies do not reach.
+    (
+        ["draft:smoke.baseUrl=https://feature-x.drafts.example.com"],
+        f"draft:smoke.baseUrl is outside namespace {STACK}",
+    ),
+    (
+        ["draft:smoke.baseUrl=http://app.draft-other.svc.cluster.local"],
+        f"draft:smoke.baseUrl is outside namespace {STACK}",
+    ),
+    (["draft:smoke.baseUrl=http://10.0.0.7:8080"], "draft:smoke.baseUrl is outside namespace"),
 ]
 
 
@@ -121,3 +145,50 @@ def test_bad_input_is_refused_before_any_resource_is_registered(
     with pytest.raises(ConfigError):
         run_program(REPO, STACK, load_stack_config(REPO, STACK, [override]))
     assert set(registered) <= {"pulumi:pulumi:Stack"}
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://payments-mock:8080", f"http://payments-mock.{STACK}.svc.cluster.local:8080"],
+)
+def test_a_smoke_base_url_of_a_service_in_the_namespace_is_accepted(base_url: str) -> None:
+    run = plan_command("--set", f"draft:smoke.baseUrl={base_url}")
+    assert run.code == 0, run.stderr
+
+
+# --- what a hurried user types -------------------------------------------------------------
+
+HURRIED_BRANCHES = {
+    "uppercase-unicode": "feature/Ünïcode-LOGIN",
+    "200-characters": "feature/" + "a" * 192,
+}
+
+
+@pytest.mark.parametrize("branch", HURRIED_BRANCHES.values(), ids=HURRIED_BRANCHES.keys())
+def test_a_branch_plans_on_the_stack_envctl_name_prints(branch: str) -> None:
+    named = envctl("name", branch, "--json")
+    assert named.code == 0, named.stderr
+    stack = json.loads(named.stdout)["stack"]
+
+    run = envctl("plan", stack, "--set", f"draft:branch={branch}", "--json")
+    assert run.code == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["outputs"]["namespace"] == stack
+    assert len(stack) <= 63 and stack == stack.lower()
+    assert [v for v in document["policy"]["violations"] if v["level"] == "mandatory"] == []
+
+
+@pytest.mark.parametrize("branch", HURRIED_BRANCHES.values(), ids=HURRIED_BRANCHES.keys())
+def test_a_branch_on_another_stack_exits_2_naming_its_own_stack(branch: str) -> None:
+    stack = json.loads(envctl("name", branch, "--json").stdout)["stack"]
+    run = plan_command("--set", f"draft:branch={branch}")
+    assert run.code == 2 and run.stdout == ""
+    assert f"draft:branch belongs to stack {stack}, not {STACK}" in run.stderr
+
+
+@pytest.mark.parametrize("stack", ["draft-Feature-X", "draft-feature_x", "draft-" + "a" * 60])
+def test_a_stack_name_no_namespace_can_take_exits_2_naming_the_stack(stack: str) -> None:
+    run = envctl("plan", stack, "--set", "draft:branch=feature/x")
+    assert run.code == 2 and run.stdout == ""
+    assert f"stack: {stack!r}" in run.stderr and "draft stack name" in run.stderr
+    assert "envctl name BRANCH" in run.stderr  # how to get it right

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi_kubernetes.batch.v1.outputs import JobStatus
 
+from components.draft.jobs import smoke_result
 from tests.draft.conftest import COMPONENT, STACK, Draft, draft, namespaced
 
 PRISMA = ["npx", "prisma", "migrate", "deploy"]
@@ -197,6 +199,8 @@ def test_vault_role_binds_the_drafts_service_account_for_an_hour_at_most(plan: D
     assert role["boundServiceAccountNames"] == [account["name"]]
     assert role["boundServiceAccountNamespaces"] == [NS]
     assert 0 < role["tokenTtl"] <= 3600 and 0 < role["tokenMaxTtl"] <= 3600
+    # The explicit max is the only hard cap on renewals (DESIGN: Known traps).
+    assert role["tokenExplicitMaxTtl"] == role["tokenMaxTtl"]
     assert "tokenPeriod" not in role
     assert role["tokenPolicies"] == [plan.one("vault:index/policy:Policy").inputs["name"]]
 
@@ -205,7 +209,8 @@ def test_vault_token_ttl_follows_draft_vault_token_ttl_seconds() -> None:
     role = draft("draft:vault.tokenTtlSeconds=900").one(
         "vault:kubernetes/authBackendRole:AuthBackendRole"
     )
-    assert role.inputs["tokenTtl"] == role.inputs["tokenMaxTtl"] == 900
+    ttls = ("tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl")
+    assert [role.inputs[key] for key in ttls] == [900, 900, 900]
 
 
 def test_external_secrets_sync_each_service_from_vault_into_the_namespace(plan: Draft) -> None:
@@ -328,11 +333,27 @@ def test_outputs_are_url_namespace_image_expiry_and_smoke(plan: Draft) -> None:
     outputs = plan.plan.outputs
     assert outputs["url"] == "https://feature-x.drafts.example.com"
     assert outputs["namespace"] == NS
-    assert outputs["smoke"] == "passed"
+    # Offline nothing ran: the mock Job has no status, so the plan must not claim a pass.
+    assert outputs["smoke"] == "pending"
     assert (
         outputs["expires_at"]
         == plan.namespace.inputs["metadata"]["annotations"]["environments.dev/expires-at"]
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "result"),
+    [
+        (JobStatus(succeeded=1), "passed"),
+        (JobStatus(failed=1), "failed"),
+        (JobStatus(active=1), "pending"),
+        (JobStatus(), "pending"),
+        (None, "pending"),
+    ],
+)
+def test_only_a_succeeded_smoke_job_reports_passed(status: JobStatus | None, result: str) -> None:
+    """What the live Job's status (pulumi-kubernetes' output type) makes of ``smoke``."""
+    assert smoke_result(status) == result
 
 
 def test_a_disabled_smoke_test_reports_skipped_and_registers_no_job() -> None:

@@ -56,6 +56,14 @@ def test_the_fixed_draft_passes(plan_program):
     assert mandatory(run) == []
 
 
+def test_the_evil_draft_also_lacks_the_mandatory_namespace_guardrails(plan_program):
+    run = plan_program("evil", "draft-evil")
+
+    guardrails = run.findings("draft-namespace-guardrails", level="mandatory")
+    texts = " ".join(v["message"] for v in guardrails)
+    assert "has no ResourceQuota" in texts and "has no LimitRange" in texts
+
+
 def test_the_pack_in_policy_is_the_default(plan_program):
     """`envctl plan` from the repository evaluates ./policy without --policy-pack."""
     run = envctl_plan("draft-evil", PROGRAMS / "evil", pack=None)
@@ -91,6 +99,10 @@ def test_the_project_stacks_pass_the_pack(stack):
         ("periodic", "vault-token-ttl", "tokenPeriod is set"),
         ("db", "vault-credential-ttl", "defaultTtl is not set"),
         ("db", "vault-credential-ttl", "maxTtl is not set"),
+        ("oidc-client", "vault-credential-ttl", "idTokenTtl is not set (Vault's default of 24 h"),
+        ("oidc-client", "vault-credential-ttl", "accessTokenTtl is not set"),
+        ("cert", "vault-credential-ttl", "ttl is not set"),
+        ("signed", "vault-credential-ttl", "ttl is not set"),
     ],
 )
 def test_careless_vault_credentials_are_refused(plan_program, resource, policy, says):
@@ -109,7 +121,8 @@ def test_careless_vault_findings_are_all_mandatory(plan_program):
 
 
 def test_vault_credentials_within_an_hour_pass(plan_program):
-    """Including AppRole without secret IDs, an IAM-user role, a CA's lifetime, a KV mount."""
+    """Including AppRole without secret IDs, an IAM-user role, a CA's lifetime, a KV mount,
+    an OIDC client and certificates with TTLs of their own."""
     run = plan_program("careful-vault", "dev")
 
     assert run.code == 0, mandatory(run)
@@ -118,7 +131,16 @@ def test_vault_credentials_within_an_hour_pass(plan_program):
 
 # --- secrets -----------------------------------------------------------------------------------
 
-CARELESS_SECRET_VALUES = ("hunter2-but-longer", "glpat-abcdefghijklmnopqrst", "s3cr3t-from-config")
+CARELESS_SECRET_VALUES = (
+    "hunter2-but-longer",
+    "glpat-abcdefghijklmnopqrst",
+    "s3cr3t-from-config",
+    "9f3b2c1d8e7a6b5c4d3e2f1a0b9c8d7e",
+    "AAAAC3NzaC1lZDI1NTE5AAAAIhunter2",
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAAS",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "mode=fast",
+)
 
 
 @pytest.mark.parametrize(
@@ -132,6 +154,29 @@ CARELESS_SECRET_VALUES = ("hunter2-but-longer", "glpat-abcdefghijklmnopqrst", "s
         ("migrate", "credentials-in-clear", "input stdin holds a GitLab token"),
         ("login", "command-text-secrets", "the create command text contains a secret"),
         ("db", "credentials-in-clear", "values.auth.password"),
+        # A ConfigMap is not a secret store: marking the value secret does not make it one.
+        ("marked-secret", "configmap-credentials", "data.DB_PASSWORD holds a literal value"),
+        ("marked-secret", "configmap-credentials", "data holds a value marked secret"),
+        ("all-secret", "configmap-credentials", "data holds a value marked secret"),
+        *(
+            ("named-credentials", "configmap-credentials", f"data.{key} holds a literal value")
+            for key in (
+                "DB_PASS",
+                "MYSQL_PWD",
+                "pwd",
+                "SECRET_KEY_BASE",
+                "ssh_key",
+                "private_key_pem",
+                "smtp_pass",
+                "STRIPE_KEY",
+            )
+        ),
+        ("scripts", "configmap-credentials", "data.mysql.sh holds a password on a mysql"),
+        ("scripts", "configmap-credentials", "data.login.sh holds a password on a registry login"),
+        ("scripts", "configmap-credentials", "data.probe.sh holds a user:password on a curl"),
+        ("scripts", "configmap-credentials", "data.ssh.sh holds a password on an sshpass"),
+        ("scripts", "configmap-credentials", "data.redis.sh holds a password on a redis-cli"),
+        ("backup", "credentials-in-clear", "input create holds a password on a mysql command"),
     ],
 )
 def test_careless_secrets_are_refused(plan_program, resource, policy, says):
@@ -148,6 +193,13 @@ def test_secret_findings_never_echo_the_secret(plan_program):
     messages = " ".join(v["message"] for v in run.violations)
     assert run.violations
     assert not [s for s in CARELESS_SECRET_VALUES if s in messages]
+
+
+def test_configmap_look_alikes_and_prompting_commands_pass(plan_program):
+    """PWD as a directory, public and lookup keys, mysql -p, --password-stdin, curl -u "$U:$P"."""
+    run = plan_program("careful-secrets", "dev")
+
+    assert run.on("look-alikes", "configmap-credentials") == []
 
 
 def test_credentials_as_secrets_through_stdin_or_by_reference_pass(plan_program):
@@ -193,19 +245,67 @@ def test_careless_draft_service_is_refused_for_its_node_port(plan_program):
     assert any("spec.type = NodePort" in m for m in messages), messages
 
 
-def test_missing_namespace_guardrails_are_advisory(plan_program):
+def test_missing_namespace_guardrails_are_mandatory(plan_program):
+    """Objects a Helm release installs are invisible to the pack: the namespace must enforce."""
     run = plan_program("careless-draft", "draft-careless")
 
     guardrails = run.findings("draft-namespace-guardrails")
-    assert {v["level"] for v in guardrails} == {"advisory"}
+    assert {v["level"] for v in guardrails} == {"mandatory"}
     texts = " ".join(v["message"] for v in guardrails)
     assert "pod-security.kubernetes.io/enforce is missing" in texts
     assert "has no ResourceQuota" in texts and "has no LimitRange" in texts
 
 
+ESCAPING_KINDS = (
+    "pod",
+    "pod-template",
+    "rc",
+    "deployment",
+    "stateful-set",
+    "daemon-set",
+    "replica-set",
+    "job",
+    "cron-job",
+)
+
+
+@pytest.mark.parametrize("kind", ESCAPING_KINDS)
+@pytest.mark.parametrize(
+    "says",
+    [
+        "ports[1].hostPort, which opens a port on the node",
+        "securityContext.allowPrivilegeEscalation = true",
+        "container 'escape' adds capability SYS_ADMIN",
+        "container 'init' adds capability NET_ADMIN",
+    ],
+)
+def test_pods_that_reach_the_node_are_refused_in_every_kind(plan_program, kind, says):
+    run = plan_program("escaping-pods", "draft-escaping")
+
+    assert run.code == 1
+    messages = run.on(kind, "draft-pod-security")
+    assert any(says in m for m in messages), messages
+    assert not [m for m in messages if "'web'" in m], "NET_BIND_SERVICE alone is allowed"
+
+
+def test_a_release_asking_for_host_ports_or_escalation_is_refused(plan_program):
+    run = plan_program("escaping-pods", "draft-escaping")
+
+    messages = run.on("app", "draft-pod-security")
+    assert any("values ports.metrics.hostPort opens a port" in m for m in messages), messages
+    assert any("containerSecurityContext.allowPrivilegeEscalation = true" in m for m in messages)
+
+
+def test_only_pod_security_is_what_the_escaping_pods_break(plan_program):
+    run = plan_program("escaping-pods", "draft-escaping")
+
+    assert {v["policy"] for v in run.violations} == {"draft-pod-security"}
+
+
 def test_a_draft_within_the_guardrails_passes_without_any_finding(plan_program):
     """Expiry in a day, default deny plus an allow rule, quota, limits, pinned images,
-    ClusterIP services; a LoadBalancer outside the drafts is not the pack's concern."""
+    ClusterIP services, NET_BIND_SERVICE without escalation; a LoadBalancer outside the
+    drafts is not the pack's concern."""
     run = plan_program("careful-draft", "draft-careful")
 
     assert run.code == 0, mandatory(run)

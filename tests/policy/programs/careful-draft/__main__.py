@@ -74,7 +74,12 @@ k8s.apps.v1.Deployment(
                         "name": "web",
                         "image": "registry.example.com:5000/tasks:draft-careful-0123abc",
                         "resources": limits,
-                        "security_context": {"privileged": False},
+                        "ports": [{"container_port": 80}],
+                        "security_context": {
+                            "privileged": False,
+                            "allow_privilege_escalation": False,
+                            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+                        },
                     }
                 ],
             },
@@ -92,7 +97,11 @@ k8s.helm.v3.Release(
     "app",
     chart="app",
     namespace=NAMESPACE,
-    values={"image": {"tag": "draft-careful-0123abc"}, "service": {"type": "ClusterIP"}},
+    values={
+        "image": {"tag": "draft-careful-0123abc"},
+        "service": {"type": "ClusterIP"},
+        "securityContext": {"allowPrivilegeEscalation": False},
+    },
     opts=inside,
 )
 

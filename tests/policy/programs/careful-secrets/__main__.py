@@ -70,3 +70,23 @@ k8s.apps.v1.Deployment(
         },
     },
 )
+
+# Look-alikes that are not credentials: a working directory, public and lookup keys, and
+# commands that prompt for or read their passwords.
+k8s.core.v1.ConfigMap(
+    "look-alikes",
+    metadata={"namespace": "apps", "name": "look-alikes"},
+    data={
+        "PWD": "/srv/app",
+        "CACHE_BYPASS": "enabled",
+        "CACHE_KEY": "tasks:v1",
+        "SORT_KEY": "created_at",
+        "IMAGE_KEY": "draft-feature-x-cbaa909",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        "mysql.sh": 'mysql -h db -u app -p tasks\nmysql -h db -u app -p"$DB_PASSWORD" tasks\n',
+        "login.sh": 'docker login -u ci --password-stdin "$REGISTRY"\n',
+        "probe.sh": 'curl -fsS --user-agent "probe: 1" -u "$PROBE_USER:$PROBE_PASSWORD" "$URL"\n',
+        "ssh.sh": "sshpass -e ssh deploy@staging.example.com true\n",
+        "redis.sh": 'redis-cli -h cache -a "$REDIS_PASSWORD" ping\n',
+    },
+)

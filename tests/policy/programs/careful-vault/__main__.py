@@ -86,3 +86,24 @@ vault.pkisecret.SecretBackendRootCert(
     ttl="87600h",
 )
 vault.Mount("kv", path="kv", type="kv-v2", max_lease_ttl_seconds=2764800)
+
+# An OIDC client and certificates with lifetimes of their own, within the hour.
+vault.identity.OidcClient(
+    "oidc-client",
+    name="ci",
+    key="ci",
+    redirect_uris=["https://ci/cb"],
+    id_token_ttl=900,
+    access_token_ttl=3600,
+)
+vault.pkisecret.SecretBackendCert(
+    "cert", backend="pki", name="app", common_name="app.example.com", ttl="1h"
+)
+vault.pkisecret.SecretBackendSign(
+    "signed",
+    backend="pki",
+    name="app",
+    common_name="app.example.com",
+    csr="-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+    ttl="30m",
+)

@@ -83,3 +83,49 @@ k8s.apps.v1.Deployment(
         },
     },
 )
+
+# Marked secret, but a ConfigMap is not a secret store: the cluster shows it to any reader.
+k8s.core.v1.ConfigMap(
+    "marked-secret",
+    metadata={"namespace": "apps", "name": "marked-secret"},
+    data={"LOG_LEVEL": "info", "DB_PASSWORD": pulumi.Output.secret("hunter2-but-longer")},
+)
+k8s.core.v1.ConfigMap(
+    "all-secret",
+    metadata={"namespace": "apps", "name": "all-secret"},
+    data=pulumi.Output.secret({"settings": "mode=fast"}),
+)
+
+# Credentials under the names people give them.
+k8s.core.v1.ConfigMap(
+    "named-credentials",
+    metadata={"namespace": "apps", "name": "named-credentials"},
+    data={
+        "DB_PASS": "hunter2-but-longer",
+        "MYSQL_PWD": "hunter2-but-longer",
+        "pwd": "hunter2-but-longer",
+        "SECRET_KEY_BASE": "9f3b2c1d8e7a6b5c4d3e2f1a0b9c8d7e",
+        "ssh_key": "AAAAC3NzaC1lZDI1NTE5AAAAIhunter2",
+        "private_key_pem": "MIIEvQIBADANBgkqhkiG9w0BAQEFAAS",
+        "smtp_pass": "hunter2-but-longer",
+        "STRIPE_KEY": "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    },
+)
+
+# Passwords on command lines, in a script ConfigMap and in a remote command.
+k8s.core.v1.ConfigMap(
+    "scripts",
+    metadata={"namespace": "apps", "name": "scripts"},
+    data={
+        "mysql.sh": "mysql -h db -u app -phunter2-but-longer tasks < dump.sql\n",
+        "login.sh": "docker login -u ci -p hunter2-but-longer registry.example.com\n",
+        "probe.sh": "curl -fsS -u admin:hunter2-but-longer https://app.example.com/healthz\n",
+        "ssh.sh": "sshpass -p hunter2-but-longer ssh deploy@staging.example.com true\n",
+        "redis.sh": "redis-cli -h cache -a hunter2-but-longer ping\n",
+    },
+)
+command.remote.Command(
+    "backup",
+    connection=connection,
+    create="mysqldump -u backup -phunter2-but-longer tasks > /backup/tasks.sql",
+)

@@ -54,3 +54,16 @@ vault.database.SecretBackendRole(
     db_name="postgres",
     creation_statements=["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"],
 )
+
+# An OIDC client on Vault's defaults: ID and access tokens for 24 hours.
+vault.identity.OidcClient("oidc-client", name="ci", key="ci", redirect_uris=["https://ci/cb"])
+
+# Certificates without a TTL: the role's or the mount's default (768 h unless tuned).
+vault.pkisecret.SecretBackendCert("cert", backend="pki", name="app", common_name="app.example.com")
+vault.pkisecret.SecretBackendSign(
+    "signed",
+    backend="pki",
+    name="app",
+    common_name="app.example.com",
+    csr="-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+)
