@@ -35,6 +35,7 @@ from pack_support import (
     secrecy,
     show_path,
     shown,
+    texts_schema,
     walk_values,
 )
 from pulumi_policy import (
@@ -374,11 +375,7 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             properties={
                 **_PREFIX,
-                "forbiddenServiceTypes": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": list(FORBIDDEN_SERVICE_TYPES),
-                },
+                "forbiddenServiceTypes": texts_schema(FORBIDDEN_SERVICE_TYPES),
             }
         ),
     ),
@@ -391,11 +388,7 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             properties={
                 **_PREFIX,
-                "allowedCapabilities": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": list(ALLOWED_CAPABILITIES),
-                },
+                "allowedCapabilities": texts_schema(ALLOWED_CAPABILITIES),
             }
         ),
     ),
@@ -406,11 +399,7 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             properties={
                 **_PREFIX,
-                "requiredLimits": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": list(REQUIRED_LIMITS),
-                },
+                "requiredLimits": texts_schema(REQUIRED_LIMITS),
             }
         ),
     ),
@@ -421,11 +410,7 @@ POLICIES = [
         config_schema=PolicyConfigSchema(
             properties={
                 **_PREFIX,
-                "forbiddenTags": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": list(FORBIDDEN_TAGS),
-                },
+                "forbiddenTags": texts_schema(FORBIDDEN_TAGS),
             }
         ),
     ),

@@ -47,6 +47,16 @@ def config_texts(args: Any, key: str, default: Sequence[str]) -> tuple[str, ...]
     return tuple(default)
 
 
+def texts_schema(default: Sequence[str], description: str | None = None) -> dict[str, Any]:
+    """Config schema of a list of strings, the setting ``config_texts`` reads."""
+    schema: dict[str, Any] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(default),
+    }
+    return schema if description is None else {**schema, "description": description}
+
+
 def config_flag(args: Any, key: str, default: bool) -> bool:
     value = args.get_config().get(key, default)
     return value if isinstance(value, bool) else default

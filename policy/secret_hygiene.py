@@ -30,6 +30,7 @@ from pack_support import (
     resource_type,
     secrecy,
     show_path,
+    texts_schema,
     walk_values,
 )
 from pulumi_policy import (
@@ -190,12 +191,7 @@ POLICIES = [
         validate=validate_clear_credentials,
         config_schema=PolicyConfigSchema(
             properties={
-                "excludeTypes": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": [],
-                    "description": "resource types this policy does not inspect",
-                }
+                "excludeTypes": texts_schema((), "resource types this policy does not inspect")
             }
         ),
     ),

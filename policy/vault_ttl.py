@@ -21,6 +21,7 @@ from pack_support import (
     get_path,
     show_seconds,
     shown,
+    texts_schema,
 )
 from pulumi_policy import (
     PolicyConfigSchema,
@@ -358,12 +359,9 @@ POLICIES = [
         "pulumi-vault TTL is within the limit.",
         validate_credential_ttl,
         extra={
-            "excludeTypes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": list(DEFAULT_EXCLUDED_TYPES),
-                "description": "vault:* types whose TTLs are not credential lifetimes",
-            }
+            "excludeTypes": texts_schema(
+                DEFAULT_EXCLUDED_TYPES, "vault:* types whose TTLs are not credential lifetimes"
+            )
         },
     ),
 ]
