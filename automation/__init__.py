@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+PROJECT_NAME = "environments"  # Pulumi.yaml's name: stacks of it read only draft: and staging:
+
 # The repository envctl is installed from (editable: Pulumi.yaml and policy/ sit next to
 # automation/), the default program and policy pack of `envctl plan` and `envctl name`
 # wherever the shell is; the current directory for an install without the repository.

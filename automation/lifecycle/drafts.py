@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pulumi.automation import ConfigValue, OutputValue
 
+from automation import PROJECT_NAME
 from automation.lifecycle.errors import (
     BadInput,
     LockTimeout,
@@ -55,7 +56,6 @@ MAX_VAULT_TTL = 3600
 HISTORY_DEPTH = 20
 SECRETS_KEY = "draft:secrets"
 PREBUILT_KEY = "draft:image.prebuilt"
-PROJECT = "environments"
 OWNED_KEYS = {
     "draft:branch": "--branch",
     "draft:sha": "--sha",
@@ -204,7 +204,7 @@ def parse_overrides(items: list[str]) -> tuple[tuple[str, str], ...]:
         if top in OWNED_KEYS:
             raise BadInput(f"--set: {top} is set by envctl (from {OWNED_KEYS[top]})")
         try:
-            apply_override({}, f"{key}={value}", PROJECT)
+            apply_override({}, f"{key}={value}", PROJECT_NAME)
         except ConfigError as exc:
             raise BadInput(str(exc)) from None
         parsed.append((key, value))
@@ -324,7 +324,7 @@ def check_settings(
     view: dict[str, Any] = {key: value.value for key, value in existing.items()}
     try:
         for key, value in values.items():
-            apply_override(view, f"{key}={value.value}", PROJECT)
+            apply_override(view, f"{key}={value.value}", PROJECT_NAME)
         load_draft_settings(plan.names.stack, plan.project_dir, view, plan.now)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None

@@ -32,6 +32,7 @@ from typing import Any
 
 from pulumi.automation import ConfigValue, EngineEvent, OutputValue
 
+from automation import PROJECT_NAME
 from automation.lifecycle.errors import (
     OperationFailed,
     PulumiCliMissing,
@@ -39,8 +40,6 @@ from automation.lifecycle.errors import (
     StackMissing,
 )
 from automation.lifecycle.workspace import SECRET_MASK, EventSink, StackEntry, UpdateRecord
-
-PROJECT = "environments"
 
 
 @dataclass
@@ -190,7 +189,7 @@ class FakeWorkspace:
     def _step(
         self, sink: EventSink | None, kind: str, op: str, type_: str, name: str, stack: str
     ) -> None:
-        urn = f"urn:pulumi:{stack}::{PROJECT}::{type_}::{name}"
+        urn = f"urn:pulumi:{stack}::{PROJECT_NAME}::{type_}::{name}"
         metadata = {"op": op, "urn": urn, "type": type_, "provider": ""}
         self._emit(sink, {kind: {"metadata": metadata}})
 
@@ -265,7 +264,7 @@ class FakeWorkspace:
                             "message": "smoke test failed: job draft-smoke has 1 failed pod\n",
                             "color": "never",
                             "severity": "error",
-                            "urn": f"urn:pulumi:{name}::{PROJECT}::{type_}::{res}",
+                            "urn": f"urn:pulumi:{name}::{PROJECT_NAME}::{type_}::{res}",
                         }
                     },
                 )

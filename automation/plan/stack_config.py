@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from automation import PROJECT_NAME
 from components.config import (
     ENCRYPTED_PLACEHOLDER,
     ConfigError,
@@ -27,7 +28,6 @@ from components.config import (
     template_path,
 )
 
-THIS_PROJECT = "environments"  # the project whose stacks read only draft: and staging:
 _PATH_TOKEN = re.compile(r'\.([^.\[\]]+)|\[(\d+)\]|\["([^"]+)"\]')
 
 
@@ -176,7 +176,7 @@ def load_stack_config(program_dir: Path, stack: str, overrides: list[str]) -> St
             values[_full_key(key, project)] = spec
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     namespace = None
-    if project == THIS_PROJECT:
+    if project == PROJECT_NAME:
         namespace = stack_kind(stack)  # refuses a stack name this project cannot deploy
         template = template_path(program_dir, namespace)
         if template != stack_file:
