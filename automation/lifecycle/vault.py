@@ -83,16 +83,6 @@ class TokenInfo:
         )
 
 
-@dataclass(frozen=True)
-class DraftSecrets:
-    """The key/value pairs at ``<mount>/<team>/<service>`` and the token that read them."""
-
-    path: str
-    values: dict[str, str] = field(repr=False)
-    token: TokenInfo
-    revoked: bool
-
-
 def token_problem(info: TokenInfo, max_ttl: int) -> str | None:
     """Why a token may live longer than ``max_ttl`` seconds, or None when it may not."""
     if info.period:
@@ -203,12 +193,7 @@ class VaultSession:
 
     def read(self, kv_mount: str, team: str, service: str, redact: Redactor) -> dict[str, str]:
         """The key/value pairs at ``<kv_mount>/<team>/<service>`` ({} when there are none)."""
-        for name, value in (("team", team), ("service", service)):
-            if not _SEGMENT.fullmatch(value):
-                raise BadInput(
-                    f"{name}: {value!r} must be lowercase letters, digits and inner dashes"
-                )
-        path = f"{kv_mount}/{team}/{service}"
+        path = secret_path(kv_mount, team, service)
         return _read(self._client, kv_mount, f"{team}/{service}", path, redact)
 
     def pulumi_env(self) -> dict[str, str]:
@@ -291,22 +276,12 @@ def vault_session(
             _revoke(client)
 
 
-def fetch_draft_secrets(
-    login: VaultLogin,
-    team: str,
-    service: str,
-    redact: Redactor,
-    kv_mount: str = "draft",
-    max_ttl: int = MAX_TOKEN_TTL_SECONDS,
-) -> DraftSecrets:
-    """Log in, check the token's lifetime, read ``<kv_mount>/<team>/<service>``, revoke."""
+def secret_path(kv_mount: str, team: str, service: str) -> str:
+    """``<kv_mount>/<team>/<service>``, refusing a team or service that would leave it."""
     for name, value in (("team", team), ("service", service)):
         if not _SEGMENT.fullmatch(value):
             raise BadInput(f"{name}: {value!r} must be lowercase letters, digits and inner dashes")
-    with vault_session(login, redact, max_ttl) as session:
-        values = session.read(kv_mount, team, service, redact)
-    path = f"{kv_mount}/{team}/{service}"
-    return DraftSecrets(path=path, values=values, token=session.info, revoked=session.revoked)
+    return f"{kv_mount}/{team}/{service}"
 
 
 def _log_in(client: hvac.Client, login: VaultLogin) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,14 +17,39 @@ from hvac import exceptions as hvac_errors
 from automation.lifecycle.errors import BadInput
 from automation.lifecycle.redact import Redactor
 from automation.lifecycle.vault import (
+    MAX_TOKEN_TTL_SECONDS,
+    TokenInfo,
     VaultLogin,
-    fetch_draft_secrets,
     login_from_env,
+    secret_path,
     vault_session,
 )
 
 pytestmark = pytest.mark.vault
 GOOD, BAD = "1111111aaaa", "2222222bbbb"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: str
+    values: dict[str, str]
+    token: TokenInfo
+    revoked: bool
+
+
+def fetch_draft_secrets(
+    login: VaultLogin,
+    team: str,
+    service: str,
+    redact: Redactor,
+    kv_mount: str = "draft",
+    max_ttl: int = MAX_TOKEN_TTL_SECONDS,
+) -> Fetched:
+    """What `envctl draft up` does with Vault before the update: log in, read, revoke."""
+    path = secret_path(kv_mount, team, service)
+    with vault_session(login, redact, max_ttl) as session:
+        values = session.read(kv_mount, team, service, redact)
+    return Fetched(path, values, session.info, session.revoked)
 
 
 def approle(openbao, role: str) -> VaultLogin:
