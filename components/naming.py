@@ -10,8 +10,16 @@ The one place names are derived. Rules:
   transliterated (``задача`` -> ``zadacha``), truncated base plus ``--`` and a stable hash of the exact branch name. Canonical
   slugs never contain ``--``, so the two forms cannot meet, and distinct branches never
   share a slug short of a 40-bit hash collision.
-* The slug is at most 47 characters, so ``draft-<slug>`` (stack, namespace and Helm
-  release alike) fits Helm's 53-character release limit and DNS-1123's 63.
+* The slug is at most 47 characters, so ``draft-<slug>`` (stack and Helm release) fits
+  Helm's 53-character release limit.
+* The namespace carries its owner: ``draft-<slug>-<owner>``, where ``<owner>`` is an
+  8-character hash of ``<team>/<service>`` (at most 62 characters, a DNS-1123 label). Two
+  services (or teams) deploying the same branch into one cluster get two namespaces, and
+  Vault can bind a team/service's role to exactly its drafts' namespaces
+  (``draft-*-<owner>``).
+* Vault names are per team/service, never per branch: the drafts' Kubernetes auth role and
+  policy ``draft.<team>.<service>``, the CI's ``ci.<team>.<service>``. Team and service are
+  ``[a-z0-9-]`` and the separator is ``.``, so two pairs never share a name.
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ HELM_RELEASE_MAX = 53
 SLUG_MAX = HELM_RELEASE_MAX - len(DRAFT_PREFIX)  # 47
 HASH_LEN = 8
 SHA_SHORT = 7
+OWNER_LEN = 8
+SEGMENT_MAX = 40
 
 _CANONICAL_REST = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PREFIX = re.compile(r"[a-z0-9]+/")
 _SHA = re.compile(r"[0-9a-f]{7,64}")
+_SEGMENT = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _DOCKER_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # What git itself refuses in a branch name (git check-ref-format), in one pattern.
@@ -46,17 +57,78 @@ class NamingError(ValueError):
 
 @dataclass(frozen=True)
 class DraftNames:
-    """Every name a draft environment uses, derived from one branch (and optionally a sha)."""
+    """Every name a draft environment uses, derived from one branch (optionally a sha) and
+    its owner (team and service: the namespace needs them)."""
 
     branch: str
     slug: str
     stack: str
-    namespace: str
     helm_release: str
     image_tag: str | None
+    owner: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        """``draft-<slug>-<owner>``; NamingError when the owner (team, service) is unknown."""
+        if self.owner is None:
+            raise NamingError("team and service: both are needed to name the draft's namespace")
+        return f"{self.stack}-{self.owner}"
 
     def as_dict(self) -> dict[str, str | None]:
+        """The names in reading order; ``namespace`` only when the owner is known."""
+        names: dict[str, str | None] = {"branch": self.branch, "slug": self.slug}
+        names["stack"] = self.stack
+        if self.owner is not None:
+            names["namespace"] = self.namespace
+        names |= {"helm_release": self.helm_release, "image_tag": self.image_tag}
+        names["owner"] = self.owner
+        return names
+
+
+@dataclass(frozen=True)
+class VaultNames:
+    """The Vault names of one team/service, provisioned once by an admin."""
+
+    team: str
+    service: str
+    draft_role: str
+    """Kubernetes auth role (and its policy) the drafts' SecretStore logs in with."""
+    ci_role: str
+    """JWT/AppRole role (and its policy) the team's pipelines log in with."""
+    namespaces: str
+    """The glob of the drafts' namespaces, which the Kubernetes auth role is bound to."""
+
+    def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+def check_segment(name: str, value: str) -> str:
+    """A team or service: lowercase letters, digits and inner dashes, 1-40 characters."""
+    if not _SEGMENT.fullmatch(value):
+        raise NamingError(
+            f"{name}: {value!r} must be 1-{SEGMENT_MAX} lowercase letters, digits and "
+            "inner dashes, e.g. 'payments'"
+        )
+    return value
+
+
+def owner_key(team: str, service: str) -> str:
+    """The 8-character key of a team/service that its draft namespaces end with."""
+    check_segment("team", team)
+    check_segment("service", service)
+    return _short_hash(f"{team}/{service}")
+
+
+def vault_names(team: str, service: str) -> VaultNames:
+    """Vault role and policy names of a team/service, and the namespaces its drafts use."""
+    owner = owner_key(team, service)
+    return VaultNames(
+        team=team,
+        service=service,
+        draft_role=f"draft.{team}.{service}",
+        ci_role=f"ci.{team}.{service}",
+        namespaces=f"{DRAFT_PREFIX}*-{owner}",
+    )
 
 
 def normalize_branch(branch: str) -> str:
@@ -132,19 +204,26 @@ def short_sha(sha: str) -> str:
 
 
 def names_for(
-    branch: str, sha: str | None = None, prefixes: tuple[str, ...] = DEFAULT_PREFIXES
+    branch: str,
+    sha: str | None = None,
+    prefixes: tuple[str, ...] = DEFAULT_PREFIXES,
+    *,
+    team: str | None = None,
+    service: str | None = None,
 ) -> DraftNames:
-    """All names of a branch's draft; the image tag only when a sha is given."""
+    """All names of a branch's draft; the image tag only with a sha, the namespace only
+    with team and service."""
     slug = slug_for(branch, prefixes)
     full = DRAFT_PREFIX + slug
     tag = f"{full}-{short_sha(sha)}" if sha is not None else None
+    owner = owner_key(team, service) if team is not None and service is not None else None
     return DraftNames(
         branch=normalize_branch(branch),
         slug=slug,
         stack=full,
-        namespace=full,
         helm_release=full,
         image_tag=tag,
+        owner=owner,
     )
 
 

@@ -25,6 +25,7 @@ from components.naming import (
     names_for,
     short_sha,
     validate_prefixes,
+    vault_names,
 )
 
 MAX_TTL_HOURS = 48
@@ -157,6 +158,22 @@ class VaultSettings(SettingsModel):
     auth_mount: Annotated[PathSegment, Field(description="Vault Kubernetes auth mount path")] = (
         "kubernetes"
     )
+    role: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[a-z0-9][a-z0-9.-]{0,98}[a-z0-9]$",
+            description="Kubernetes auth role the SecretStore logs in with, provisioned by an "
+            "admin (envctl vault provision); draft.<team>.<service> when omitted",
+        ),
+    ] = None
+    audience: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$",
+            description="audience of the service account token the SecretStore presents; "
+            "the role's audience",
+        ),
+    ] = "vault"
     token_ttl_seconds: Annotated[
         int,
         Field(
@@ -609,7 +626,9 @@ class DraftSettings(SettingsModel):
     def names(self) -> DraftNames:
         """Stack, namespace, release and image tag of this draft (branch and sha resolved)."""
         assert self.branch is not None and self.sha is not None, "resolve_draft() first"
-        return names_for(self.branch, self.sha, self.branch_prefixes)
+        return names_for(
+            self.branch, self.sha, self.branch_prefixes, team=self.team, service=self.service
+        )
 
     def expiry(self, now: datetime) -> datetime:
         """When this draft expires: the explicit ``expiresAt`` or ``now + ttlHours``."""
@@ -624,6 +643,11 @@ class DraftSettings(SettingsModel):
     def vault_services(self) -> tuple[str, ...]:
         """Services whose ``<team>/<service>`` Vault secret the draft may read."""
         return self.external_secrets.services or (self.service,)
+
+    @property
+    def vault_role(self) -> str:
+        """The Kubernetes auth role the draft's SecretStore logs in with."""
+        return self.vault.role or vault_names(self.team, self.service).draft_role
 
 
 # Object names the environment itself uses in the namespace (mock services may not take them).
