@@ -7,7 +7,10 @@ mandatory unless configured otherwise (``--policy-pack-config``); see docs/polic
 
 import draft_isolation
 import draft_lifetime
+import draft_network
+import draft_rbac
 import secret_hygiene
+import vault_bindings
 import vault_ttl
 from pack_support import install_secret_hook
 from pulumi_policy import EnforcementLevel, PolicyPack
@@ -25,8 +28,11 @@ PolicyPack(
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
         *vault_ttl.POLICIES,
+        *vault_bindings.POLICIES,
         *secret_hygiene.POLICIES,
         *draft_lifetime.POLICIES,
         *draft_isolation.POLICIES,
+        *draft_network.POLICIES,
+        *draft_rbac.POLICIES,
     ],
 )

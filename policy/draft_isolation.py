@@ -33,6 +33,7 @@ from pack_support import (
     prefix_schema,
     resource_type,
     secrecy,
+    selects_everything,
     show_path,
     shown,
     texts_schema,
@@ -58,6 +59,19 @@ FORBIDDEN_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 REQUIRED_LIMITS = ("cpu", "memory")
 FORBIDDEN_TAGS = ("latest",)
 HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "process IDs", "hostIPC": "IPC"}
+# Node paths that hold (or contain) a container runtime's socket: whoever can write to one
+# starts any container as root on the node.
+RUNTIME_SOCKETS = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/var/run/containerd/containerd.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+    "/run/crio/crio.sock",
+)
+RELEASE_HOST_FLAGS = frozenset(
+    {"hostNetwork", "hostPID", "hostIPC", "privileged", "allowPrivilegeEscalation"}
+)
 # The one capability the restricted Pod Security Standard lets a container add.
 ALLOWED_CAPABILITIES = ("NET_BIND_SERVICE",)
 
@@ -143,6 +157,32 @@ def _container_escapes(
             )
 
 
+def exposes_runtime_socket(host_path: Any) -> bool:
+    """True when mounting node path ``host_path`` reaches a container runtime socket."""
+    if not isinstance(host_path, str) or not host_path.startswith("/"):
+        return False
+    path = "/" + "/".join(part for part in host_path.split("/") if part not in ("", "."))
+    return any(
+        socket == path or socket.startswith(path.rstrip("/") + "/") for socket in RUNTIME_SOCKETS
+    )
+
+
+def _host_path_volumes(spec_path: PropPath, spec: Mapping[str, Any]) -> Iterator[str]:
+    """What the pod's hostPath volumes mount from the node (paths named, never values)."""
+    volumes = spec.get("volumes")
+    for index, volume in enumerate(volumes if is_list(volumes) else ()):
+        if not isinstance(volume, Mapping) or volume.get("hostPath") is None:
+            continue
+        where = show_path((*spec_path, "volumes", index, "hostPath"))
+        if exposes_runtime_socket(get_path(volume, ("hostPath", "path"))):
+            yield (
+                f"{where} mounts the container runtime's socket (or a directory holding it): "
+                f"whoever holds it starts any container as root on the node."
+            )
+        else:
+            yield f"{where} mounts a directory of the node into the pod."
+
+
 def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation) -> None:
     namespace = in_draft_namespace(args)
     if namespace is None:
@@ -157,16 +197,22 @@ def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation)
                     f"{where}: {show_path((*spec_path, flag))} = true shares the node's {shared}.",
                     None,
                 )
+        for problem in _host_path_volumes(spec_path, spec):
+            report(
+                f"{where}: {problem} Use an emptyDir, a ConfigMap or a PersistentVolumeClaim.", None
+            )
         for path, container in containers(spec_path, spec):
             for problem in _container_escapes(args, path, container):
                 report(f"{where}: {problem}", None)
     for path, value in _release_values(args):
-        flag = path[-1:]
-        if flag in (("hostNetwork",), ("privileged",), ("allowPrivilegeEscalation",)):
+        flag = path[-1] if path else None
+        if flag in RELEASE_HOST_FLAGS:
             if value is True:
                 report(f"{where}: values {show_path(path[1:])} = true.", None)
-        elif flag == ("hostPort",) and isinstance(value, int | float) and value:
+        elif flag == "hostPort" and isinstance(value, int | float) and value:
             report(f"{where}: values {show_path(path[1:])} opens a port on the node.", None)
+        elif flag == "hostPath" and value:
+            report(f"{where}: values {show_path(path[1:])} mounts a directory of the node.", None)
 
 
 # --- resource limits -------------------------------------------------------------------------
@@ -291,8 +337,7 @@ def _denied_directions(policy: Any) -> set[str]:
     spec = get_path(policy.props, ("spec",))
     if not isinstance(spec, Mapping):
         return set()
-    selector = spec.get("podSelector")
-    if isinstance(selector, Mapping) and any(not _empty_selector(v) for v in selector.values()):
+    if not selects_everything(spec.get("podSelector")):
         return set()
     types = spec.get("policyTypes")
     types = list(types) if is_list(types) else []
@@ -302,10 +347,6 @@ def _denied_directions(policy: Any) -> set[str]:
     if "Egress" in types and _empty(spec.get("egress")):
         denied.add("Egress")
     return denied
-
-
-def _empty_selector(value: Any) -> bool:
-    return value is None or (isinstance(value, Mapping | list | tuple) and len(value) == 0)
 
 
 def validate_default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -381,9 +422,9 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="draft-pod-security",
-        description="Draft pods use no host network, PID, IPC namespace or host port, no "
-        "privileged containers, no privilege escalation and no capability beyond "
-        "NET_BIND_SERVICE.",
+        description="Draft pods use no host network, PID, IPC namespace, host path (above all "
+        "the container runtime's socket) or host port, no privileged containers, no privilege "
+        "escalation and no capability beyond NET_BIND_SERVICE.",
         validate=validate_pod_security,
         config_schema=PolicyConfigSchema(
             properties={

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeGuard
 
+import pulumi
+
 # The SDK's unknown-value marker: its proxy raises it when an unknown value is read.
 from pulumi_policy.proxy import UnknownValueError
 
@@ -64,6 +66,16 @@ def config_flag(args: Any, key: str, default: bool) -> bool:
 
 def draft_prefix(args: Any) -> str:
     return config_text(args, "draftNamespacePrefix", DRAFT_PREFIX)
+
+
+def draft_stack(args: Any) -> str | None:
+    """The stack's name when it is a draft stack (its name starts with the draft prefix).
+
+    Cluster-wide objects and Vault resources have no namespace: what makes them a draft's is
+    the stack that creates them (``envctl draft up`` names it ``draft-<slug>``).
+    """
+    stack = pulumi.get_stack()
+    return stack if isinstance(stack, str) and stack.startswith(draft_prefix(args)) else None
 
 
 def prefix_schema() -> dict[str, Any]:
@@ -390,6 +402,21 @@ def containers(
 def container_label(path: PropPath, container: Mapping[str, Any]) -> str:
     name = container.get("name")
     return f"container '{name}'" if isinstance(name, str) else f"container at {show_path(path)}"
+
+
+def selects_everything(selector: Any) -> bool:
+    """True for an absent or empty label selector (no matchLabels, no matchExpressions).
+
+    An unknown entry raises UnknownValueError (it may narrow the selector: no verdict)."""
+    if selector is None:
+        return True
+    if not isinstance(selector, Mapping):
+        return False
+    for key in list(selector):
+        value = selector[key]
+        if value is not None and not ((isinstance(value, Mapping) or is_list(value)) and not value):
+            return False
+    return True
 
 
 def walk_values(node: Any, path: PropPath = ()) -> Iterator[tuple[PropPath, Any]]:

@@ -17,8 +17,10 @@ from pack_support import (
     config_number,
     config_texts,
     describe,
+    draft_stack,
     duration_seconds,
     get_path,
+    prefix_schema,
     show_seconds,
     shown,
     texts_schema,
@@ -151,6 +153,45 @@ DEFAULT_EXCLUDED_TYPES = (
 )
 
 MOUNT_DEFAULT = "the mount's default TTL applies, 768 h unless tuned"
+
+# Secret engines that mint credentials. Their mount's lease TTLs bound every lease whose role
+# leaves a TTL unset, and cap the ones that set it; unset or 0 means the system's 768 h.
+MOUNT = "vault:index/mount:Mount"
+CREDENTIAL_ENGINES = (
+    "database",
+    "pki",
+    "aws",
+    "gcp",
+    "azure",
+    "alicloud",
+    "consul",
+    "rabbitmq",
+    "nomad",
+    "kubernetes",
+    "ldap",
+    "openldap",
+    "ad",
+    "mongodbatlas",
+    "terraform",
+)
+# pulumi-vault's dedicated mounts of those engines, with the same lease fields as Mount.
+CREDENTIAL_BACKENDS = frozenset(
+    {
+        "vault:ad/secretBackend:SecretBackend",
+        "vault:aws/secretBackend:SecretBackend",
+        "vault:azure/backend:Backend",
+        "vault:consul/secretBackend:SecretBackend",
+        "vault:database/secretsMount:SecretsMount",
+        "vault:gcp/secretBackend:SecretBackend",
+        "vault:index/nomadSecretBackend:NomadSecretBackend",
+        "vault:kubernetes/secretBackend:SecretBackend",
+        "vault:ldap/secretBackend:SecretBackend",
+        "vault:rabbitMq/secretBackend:SecretBackend",
+        "vault:terraformcloud/secretBackend:SecretBackend",
+    }
+)
+LEASE_FIELDS = ("defaultLeaseTtlSeconds", "maxLeaseTtlSeconds")
+SYSTEM_DEFAULT = "Vault's system default of 768 h applies"
 
 
 def _max_schema() -> dict[str, Any]:
@@ -325,6 +366,21 @@ def validate_credential_ttl(args: ResourceValidationArgs, report: ReportViolatio
             check.optional(field)
 
 
+def validate_mount_lease(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    kind = args.resource_type
+    if kind == MOUNT:
+        engine = get_path(args.props, ("type",))
+        if engine not in config_texts(args, "credentialEngines", CREDENTIAL_ENGINES):
+            return
+    elif kind not in CREDENTIAL_BACKENDS:
+        return
+    if draft_stack(args) is None:
+        return  # platform mounts (a PKI root's, say) may need long leases
+    check = _Checker(args, report)
+    for field in LEASE_FIELDS:
+        check.require(field, why=SYSTEM_DEFAULT)
+
+
 def _policy(
     name: str,
     description: str,
@@ -362,6 +418,18 @@ POLICIES = [
             "excludeTypes": texts_schema(
                 DEFAULT_EXCLUDED_TYPES, "vault:* types whose TTLs are not credential lifetimes"
             )
+        },
+    ),
+    _policy(
+        "vault-mount-lease",
+        "In drafts, Vault secret engines that mint credentials (database, PKI, cloud...) set "
+        "their mount's default and max lease TTL within the limit.",
+        validate_mount_lease,
+        extra={
+            "draftNamespacePrefix": prefix_schema(),
+            "credentialEngines": texts_schema(
+                CREDENTIAL_ENGINES, "vault.Mount types whose leases are credentials"
+            ),
         },
     ),
 ]
