@@ -8,6 +8,11 @@ resource is registered with one ``ConfigError``: one line per bad key, in
 ``pulumi config set --path`` form, with what is wrong and the expected form, never the value
 (it might be a secret). An encrypted value an offline run cannot decrypt
 (``ENCRYPTED_PLACEHOLDER``) is a secret, never an error: see ``validate_settings``.
+
+Pulumi marks secrets per top-level key (``draft:chart`` is secret when any value under it
+was set with ``--secret``) and hands the program plain text. ``load_settings`` records those
+keys on the model (``secret_config``) so that a component passes what it reads from them on
+as a Pulumi secret (``keep_secret``), or refuses them (``refuse_secret_config``).
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import pulumi
 import yaml
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
@@ -36,6 +41,7 @@ ENCRYPTED_PLACEHOLDER = "[encrypted]"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 M = TypeVar("M", bound="SettingsModel")
+T = TypeVar("T")
 
 
 class ConfigError(pulumi.RunError):
@@ -53,6 +59,29 @@ class SettingsModel(BaseModel):
         # Python's re: patterns may use look-ahead (pydantic's default Rust engine cannot).
         regex_engine="python-re",
     )
+    _secret_config: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def secret_config(self) -> frozenset[str]:
+        """Top-level config names of this model (``chart``, ``image``) Pulumi holds as secrets."""
+        return self._secret_config
+
+    def keep_secret(self, name: str, value: T) -> pulumi.Input[T]:
+        """``value``, read from config name ``name``, as a Pulumi secret when ``name`` is one."""
+        return pulumi.Output.secret(value) if name in self._secret_config else value
+
+    def refuse_secret_config(self, namespace: str, carriers: Collection[str]) -> None:
+        """A ConfigError for every secret top-level key not in ``carriers`` (the keys whose
+        values a component keeps secret); the others would reach resources in plain text."""
+        refused = sorted(self._secret_config - set(carriers))
+        if refused:
+            keys = ", ".join(f"{namespace}:{name}" for name in refused)
+            allowed = ", ".join(f"{namespace}:{name}" for name in sorted(carriers))
+            raise ConfigError(
+                f"{keys}: set as secret config, but these settings are used in plain text "
+                f"(names, labels, commands); expected: plain config (pulumi config set without "
+                f"--secret), with secrets only under {allowed} or in Vault"
+            )
 
 
 def stack_kind(stack: str) -> StackKind:
@@ -129,6 +158,20 @@ def runtime_config() -> dict[str, Any]:
     values = dict(runtime.get_config_env())
     values.update(runtime.CONFIG.get())
     return values
+
+
+def runtime_secret_keys(keys: Iterable[str]) -> frozenset[str]:
+    """Which of ``keys`` (full keys) the Pulumi runtime holds as secrets."""
+    from pulumi.runtime import config as runtime
+
+    listed = set(runtime.get_config_secret_keys_env())
+    return frozenset(key for key in keys if key in listed or runtime.is_config_secret(key))
+
+
+def secret_names(namespace: str, secret_keys: Iterable[str]) -> frozenset[str]:
+    """Top-level names under ``namespace:`` among the full ``secret_keys``."""
+    prefix = namespace + ":"
+    return frozenset(k[len(prefix) :] for k in secret_keys if k.startswith(prefix))
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[str]]:
@@ -357,8 +400,13 @@ def load_settings(
     project_dir: Path,
     config: Mapping[str, Any] | None = None,
     context: dict[str, Any] | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> M:
-    """``model`` from the kind's template file overlaid with the stack's config namespace."""
+    """``model`` from the kind's template file overlaid with the stack's config namespace.
+
+    The runtime's config and secret keys by default; or ``config`` with its ``secret_keys``
+    (full keys). The model's ``secret_config`` names the stack's secret top-level keys.
+    """
     path = template_path(project_dir, kind)
     template = namespace_values(read_stack_file(path), namespace)
     for key, value in template.items():
@@ -367,5 +415,10 @@ def load_settings(
                 f"{path.name}: {namespace}:{key} is encrypted, but a template cannot hold "
                 "secrets; set it per stack with 'pulumi config set --secret'"
             )
-    stack = namespace_values(runtime_config() if config is None else config, namespace)
-    return validate_settings(model, namespace, deep_merge(template, stack), context)
+    if config is None:
+        config = runtime_config()
+        secret_keys = runtime_secret_keys(config)
+    stack = namespace_values(config, namespace)
+    settings = validate_settings(model, namespace, deep_merge(template, stack), context)
+    settings._secret_config = secret_names(namespace, secret_keys)
+    return settings

@@ -113,6 +113,33 @@ SecretKey = Annotated[
         description="a secret key: letters, digits, '_', '.', '-'",
     ),
 ]
+PortName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z]([a-z0-9-]{0,13}[a-z0-9])?$",
+        description="a container port's name such as http (at most 15 characters)",
+    ),
+]
+PodPort = Annotated[
+    Annotated[int, Field(ge=1, le=65535)] | PortName,
+    Field(description="a port number (1 to 65535) or a container port's name such as http"),
+]
+
+
+def _ip_networks(
+    cidrs: tuple[str, ...], key: str
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``cidrs`` as networks; a ValueError naming ``key`` for a malformed or /0 one."""
+    networks = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(f"{key} must be IP networks such as 192.0.2.10/32") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"{key} must not be the whole internet (/0)")
+        networks.append(network)
+    return networks
 
 
 def _registry_host(value: str) -> str:
@@ -401,14 +428,25 @@ class EgressTarget(SettingsModel):
     def _one_kind(self) -> EgressTarget:
         if (self.namespace is None) == (not self.cidrs):
             raise ValueError("set either namespace or cidrs (exactly one)")
-        for cidr in self.cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError("cidrs must be IP networks such as 192.0.2.10/32") from None
-            if network.prefixlen == 0:
-                raise ValueError("cidrs must not be the whole internet (/0)")
+        if self.namespace is not None and not self.pod_labels:
+            raise ValueError("a namespace target needs podLabels (the pods there it may reach)")
+        _ip_networks(self.cidrs, "cidrs")
         return self
+
+
+class NodeLocalDns(SettingsModel):
+    """NodeLocal DNSCache: pods ask a cache on their own node at a link-local address."""
+
+    enabled: Annotated[
+        bool, Field(description="the cluster runs NodeLocal DNSCache: allow DNS to its address")
+    ] = False
+    address: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$",
+            description="the cache's IPv4 address on every node (its -localip)",
+        ),
+    ] = "169.254.20.10"
 
 
 class NetworkSettings(SettingsModel):
@@ -417,13 +455,39 @@ class NetworkSettings(SettingsModel):
     ingress_controller_namespace: Annotated[
         NamespaceName, Field(description="namespace of the ingress controller")
     ] = "ingress-nginx"
+    ingress_controller_pod_labels: Annotated[
+        dict[str, str],
+        Field(min_length=1, description="labels of the ingress controller's pods"),
+    ] = {"app.kubernetes.io/name": "ingress-nginx"}
+    ingress_controller_node_cidrs: Annotated[
+        tuple[str, ...],
+        Field(
+            description="the nodes' IP ranges, for an ingress controller on the host network "
+            "(hostNetwork: true), whose traffic comes from its node's address"
+        ),
+    ] = ()
+    app_port: Annotated[
+        PodPort,
+        Field(description="the app pods' port the ingress controller and the smoke test reach"),
+    ] = "http"
     dns_namespace: Annotated[NamespaceName, Field(description="namespace of cluster DNS")] = (
         "kube-system"
     )
+    dns_pod_labels: Annotated[
+        dict[str, str], Field(min_length=1, description="labels of the cluster DNS pods")
+    ] = {"k8s-app": "kube-dns"}
+    node_local_dns: NodeLocalDns = NodeLocalDns()
     monitoring_namespace: Annotated[
         NamespaceName | None,
         Field(description="namespace allowed to scrape the draft when monitoring is on"),
     ] = "monitoring"
+    monitoring_pod_labels: Annotated[
+        dict[str, str],
+        Field(min_length=1, description="labels of the Prometheus pods that scrape the app"),
+    ] = {"app.kubernetes.io/name": "prometheus"}
+    metrics_port: Annotated[PodPort, Field(description="the app pods' port Prometheus scrapes")] = (
+        "http"
+    )
     egress: Annotated[
         tuple[EgressTarget, ...],
         Field(description="what pods may reach besides DNS and their own namespace"),
@@ -442,14 +506,10 @@ class NetworkSettings(SettingsModel):
         forbidden = set(self.forbidden_namespaces)
         if self.ingress_controller_namespace in forbidden:
             raise ValueError("ingressControllerNamespace is one of forbiddenNamespaces")
-        pods = []
-        for cidr in self.pod_network_cidrs:
-            try:
-                pods.append(ipaddress.ip_network(cidr, strict=True))
-            except ValueError:
-                raise ValueError(
-                    "podNetworkCidrs must be IP networks such as 10.244.0.0/16"
-                ) from None
+        if self.monitoring_namespace in forbidden:
+            raise ValueError("monitoringNamespace is one of forbiddenNamespaces")
+        _ip_networks(self.ingress_controller_node_cidrs, "ingressControllerNodeCidrs")
+        pods = _ip_networks(self.pod_network_cidrs, "podNetworkCidrs")
         names = [target.name for target in self.egress]
         if len(names) != len(set(names)):
             raise ValueError("egress names must be unique")
@@ -530,11 +590,34 @@ class ExternalSecretsSettings(SettingsModel):
         ),
     ] = None
     refresh_interval: Annotated[Duration, Field(description="how often values are re-read")] = "15m"
+    env: Annotated[
+        dict[PathSegment, dict[EnvName, SecretKey]],
+        Field(
+            description="what the app reads, per service: environment variable -> key of "
+            "draft/<team>/<service>, e.g. {tasks: {API_KEY: apiKey}}; only these keys reach "
+            "its pods"
+        ),
+    ] = {}
+    registry_pull_path: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?)+$",
+            description="Vault path under kvMount of read-only registry pull credentials, e.g. "
+            "platform/registry-pull; nodes pull with their own credentials when omitted",
+        ),
+    ] = None
     username_key: Annotated[
-        SecretKey, Field(description="key of the registry user in the service's Vault secret")
+        SecretKey,
+        Field(
+            description="key of the registry user (draft:secrets for the push, registryPullPath)"
+        ),
     ] = "registryUsername"
     password_key: Annotated[
-        SecretKey, Field(description="key of the registry password in the service's Vault secret")
+        SecretKey,
+        Field(
+            description="key of the registry password (draft:secrets for the push, "
+            "registryPullPath)"
+        ),
     ] = "registryPassword"
 
 
