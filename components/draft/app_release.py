@@ -33,7 +33,8 @@ def create_release(
         repository_opts=helm.RepositoryOptsArgs(repo=chart.repository)
         if chart.repository is not None
         else None,
-        values=plan.values,
+        # Secret when draft:chart was set with --secret (Pulumi marks the whole key).
+        values=plan.settings.keep_secret("chart", plan.values),
         atomic=True,
         cleanup_on_fail=True,
         wait_for_jobs=True,

@@ -26,8 +26,12 @@ from components.naming import DraftNames
 LABEL_PREFIX = "environments.dev"
 MANAGED_BY = "environments"
 PULL_SECRET = "registry-pull"
+SMOKE_SECRET = "smoke-credentials"
 DB_NAME = "db"
 SECRET_STORE = "vault"
+# Top-level draft: keys whose values the draft keeps secret when set with --secret: the
+# secrets map, the Helm values (chart.values) and the build arguments (image.buildArgs).
+SECRET_CARRIERS = frozenset({"secrets", "chart", "image"})
 SMOKE_SCRIPT = "scripts/smoke_draft.sh"
 DB_URL_KEY = "url"
 MAX_HOSTNAME = 253
@@ -87,7 +91,9 @@ class DraftBlueprint:
     smoke_base_url: str
     service_account: str
     app_secrets: dict[str, str]
-    """Vault service -> name of the Kubernetes Secret External Secrets syncs it into."""
+    """Vault service -> the Kubernetes Secret of the app's keys from it (draft:externalSecrets.env)."""
+    pull_secrets: tuple[str, ...]
+    """Image pull Secrets of pods that run the app image (none without registryPullPath)."""
 
     @property
     def image(self) -> str:
@@ -307,7 +313,7 @@ def _computed_values(
         tls["secretName"] = settings.ingress.tls_secret_name
     return {
         "image": {"repository": repository, "tag": names.image_tag, "pullPolicy": "IfNotPresent"},
-        "imagePullSecrets": [{"name": PULL_SECRET}],
+        "imagePullSecrets": [{"name": name} for name in _pull_secrets(settings)],
         "serviceAccount": {"create": False, "name": settings.service},
         "podSecurityContext": {"runAsUser": settings.image.run_as_user},
         "service": {"type": "ClusterIP", "port": settings.chart.service_port},
@@ -318,15 +324,36 @@ def _computed_values(
             "tls": tls,
         },
         "database": {"existingSecret": DB_NAME, "urlKey": DB_URL_KEY},
-        "envFromSecrets": [f"{service}-secrets" for service in settings.vault_services],
+        "envFromSecrets": list(_app_secrets(settings).values()),
         "mocks": {mock.name: f"http://{mock.name}:{mock.port}" for mock in settings.mocks},
         # No expiry here: it is renewed on every deploy and would restart the pods for nothing.
         "draft": {"slug": names.slug, "sha": names.image_tag.rsplit("-", 1)[-1]},
     }
 
 
+def _app_secrets(settings: DraftSettings) -> dict[str, str]:
+    """Vault service -> Secret name, for the services the app reads keys of."""
+    unknown = sorted(set(settings.external_secrets.env) - set(settings.vault_services))
+    if unknown:
+        raise ConfigError(
+            f"draft:externalSecrets.env.{unknown[0]} is not a synced service (expected: one "
+            f"of {', '.join(settings.vault_services)}, set in draft:externalSecrets.services)"
+        )
+    return {
+        service: f"{service}-secrets"
+        for service in settings.vault_services
+        if settings.external_secrets.env.get(service)
+    }
+
+
+def _pull_secrets(settings: DraftSettings) -> tuple[str, ...]:
+    return (PULL_SECRET,) if settings.external_secrets.registry_pull_path else ()
+
+
 def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -> DraftBlueprint:
     """The draft of ``settings`` (resolved), or a ConfigError naming what is wrong."""
+    # Values of other keys end up in names, labels and commands: they cannot stay secret.
+    settings.refuse_secret_config("draft", SECRET_CARRIERS)
     names = settings.names()
     assert names.image_tag is not None
     expires = settings.expiry(now)
@@ -374,5 +401,6 @@ def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -
         smoke_script=script,
         smoke_base_url=smoke_base_url(settings, names),
         service_account=settings.service,
-        app_secrets={service: f"{service}-secrets" for service in settings.vault_services},
+        app_secrets=_app_secrets(settings),
+        pull_secrets=_pull_secrets(settings),
     )

@@ -1,7 +1,12 @@
-"""The draft database: a dedicated PostgreSQL with a generated password, or an external URL.
+"""The draft database: a dedicated PostgreSQL with a password made in the cluster, or an external URL.
 
 Either way the app, the migrations and the chart read one Secret, ``db``, whose ``url`` key is
-the connection URL. Its values are Pulumi secrets; they never appear in clear.
+the connection URL. A dedicated database's password never enters Pulumi: an External Secrets
+``Password`` generator makes it in the cluster, and an ExternalSecret with
+``refreshInterval: "0"`` renders it once into ``db`` (``username``, ``password``, ``url``). Its
+spec never changes between deploys (a changed spec would generate a new password that the
+initialised volume does not know). An external URL comes from ``draft:secrets`` as a Pulumi
+secret.
 """
 
 from __future__ import annotations
@@ -9,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes.apiextensions as apiextensions
 import pulumi_kubernetes.apps.v1 as apps
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
-import pulumi_random as random
 
 from components.draft.blueprint import DB_NAME, DB_URL_KEY, DraftBlueprint
+from components.draft.secrets_sync import ESO_API, await_ready
 from components.draft.workload import (
     container_security,
     metadata,
@@ -26,14 +32,17 @@ from components.draft.workload import (
 
 PORT = 5432
 DATA_DIR = "/var/lib/postgresql/data"
+GENERATOR_API = "generators.external-secrets.io/v1alpha1"
+PASSWORD_GENERATOR = "db-password"
+PASSWORD_LENGTH = 32
 
 
 @dataclass(frozen=True)
 class DraftDatabase:
-    """The ``db`` Secret and, for a dedicated database, what serves it."""
+    """The ``db`` Secret (or the ExternalSecret that makes it) and what serves the database."""
 
-    secret: core.Secret
-    password: random.RandomPassword | None = None
+    secret: core.Secret | apiextensions.CustomResource
+    password: apiextensions.CustomResource | None = None
     claim: core.PersistentVolumeClaim | None = None
     stateful_set: apps.StatefulSet | None = None
     service: core.Service | None = None
@@ -60,6 +69,66 @@ def _external(
     return DraftDatabase(db_secret)
 
 
+def _generated_secret(
+    name: str, plan: DraftBlueprint, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> tuple[apiextensions.CustomResource, apiextensions.CustomResource]:
+    """The Password generator and the ExternalSecret that renders Secret ``db`` from it once."""
+    user = plan.settings.database.name
+    labels = plan.object_labels("database")
+    generator = apiextensions.CustomResource(
+        f"{name}-db-password",
+        api_version=GENERATOR_API,
+        kind="Password",
+        metadata=metadata(PASSWORD_GENERATOR, namespace, labels),
+        # Letters and digits only: the password goes into the URL unescaped.
+        spec={
+            "length": PASSWORD_LENGTH,
+            "digits": 8,
+            "symbols": 0,
+            "noUpper": False,
+            "allowRepeat": True,
+        },
+        opts=opts,
+    )
+    host = f"{DB_NAME}.{plan.namespace}.svc.cluster.local"
+    db_secret = apiextensions.CustomResource(
+        f"{name}-db-secret",
+        api_version=ESO_API,
+        kind="ExternalSecret",
+        metadata=metadata(DB_NAME, namespace, labels, await_ready()),
+        spec={
+            "refreshInterval": "0",  # generated once, never rotated under the running database
+            "target": {
+                "name": DB_NAME,
+                "creationPolicy": "Owner",
+                "template": {
+                    "engineVersion": "v2",
+                    "type": "Opaque",
+                    "metadata": {"labels": labels},
+                    "data": {
+                        "username": user,
+                        "password": "{{ .password }}",
+                        DB_URL_KEY: f"postgresql://{user}:{{{{ .password }}}}@{host}:{PORT}/{user}",
+                    },
+                },
+            },
+            "dataFrom": [
+                {
+                    "sourceRef": {
+                        "generatorRef": {
+                            "apiVersion": GENERATOR_API,
+                            "kind": "Password",
+                            "name": PASSWORD_GENERATOR,
+                        }
+                    }
+                }
+            ],
+        },
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[generator])),
+    )
+    return generator, db_secret
+
+
 def create_database(
     name: str,
     plan: DraftBlueprint,
@@ -75,36 +144,7 @@ def create_database(
         "app.kubernetes.io/name": DB_NAME,
         "app.kubernetes.io/part-of": plan.names.helm_release,
     }
-    password = random.RandomPassword(
-        f"{name}-db-password",
-        length=32,
-        special=False,
-        opts=pulumi.ResourceOptions(parent=opts.parent),
-    )
-    host = f"{DB_NAME}.{plan.namespace}.svc.cluster.local"
-    url = secret(
-        pulumi.Output.concat(
-            "postgresql://",
-            settings.name,
-            ":",
-            password.result,
-            "@",
-            host,
-            f":{PORT}/",
-            settings.name,
-        )
-    )
-    db_secret = core.Secret(
-        f"{name}-db-secret",
-        metadata=metadata(DB_NAME, namespace, labels),
-        type="Opaque",
-        string_data={
-            "username": settings.name,
-            "password": secret(password.result),
-            DB_URL_KEY: url,
-        },
-        opts=opts,
-    )
+    password, db_secret = _generated_secret(name, plan, namespace, opts)
     claim = core.PersistentVolumeClaim(
         f"{name}-db-data",
         metadata=metadata(f"{DB_NAME}-data", namespace, labels),

@@ -48,7 +48,8 @@ def create_image(name: str, plan: DraftBlueprint, parent: pulumi.Resource) -> Ap
             dockerfile=f"{context.rstrip('/')}/{settings.image.dockerfile}",
             platform=settings.image.platform,
             builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
-            args=settings.image.build_args or None,
+            # Secret when draft:image was set with --secret (Pulumi marks the whole key).
+            args=settings.keep_secret("image", dict(settings.image.build_args)) or None,
         ),
         registry=registry,
         skip_push=False,

@@ -19,7 +19,8 @@ import pulumi_kubernetes.batch.v1 as batch
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 
-from components.draft.blueprint import DB_NAME, DB_URL_KEY, PULL_SECRET, DraftBlueprint
+from components.draft.blueprint import DB_NAME, DB_URL_KEY, SMOKE_SECRET, DraftBlueprint
+from components.draft.secrets_sync import SMOKE_PASSWORD, SMOKE_USERNAME
 from components.draft.workload import container_security, pod_security, resources, scratch_volume
 
 AWAIT_SLACK_SECONDS = 120
@@ -51,6 +52,7 @@ def _job(
     run_as_user: int,
     container: core.ContainerArgs,
     volumes: list[core.VolumeArgs],
+    pull_secrets: tuple[str, ...],
     opts: pulumi.ResourceOptions,
 ) -> batch.Job:
     labels = plan.object_labels(component)
@@ -71,7 +73,10 @@ def _job(
                     restart_policy="Never",
                     automount_service_account_token=False,
                     security_context=pod_security(run_as_user),
-                    image_pull_secrets=[core.LocalObjectReferenceArgs(name=PULL_SECRET)],
+                    image_pull_secrets=[
+                        core.LocalObjectReferenceArgs(name=name) for name in pull_secrets
+                    ]
+                    or None,
                     containers=[container],
                     volumes=volumes or None,
                 ),
@@ -103,7 +108,10 @@ def create_migration_job(
     namespace: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> batch.Job:
-    """``draft:migrations.command`` in the app image against the draft database."""
+    """``draft:migrations.command`` in the app image against the draft database.
+
+    It gets the database URL and nothing else: not the app's secrets, not the smoke login.
+    """
     settings = plan.settings.migrations
     job = f"migrate-{plan.image_tag.rsplit('-', 1)[-1]}"
     container = core.ContainerArgs(
@@ -117,10 +125,6 @@ def create_migration_job(
                     secret_key_ref=core.SecretKeySelectorArgs(name=DB_NAME, key=DB_URL_KEY)
                 ),
             )
-        ],
-        env_from=[
-            core.EnvFromSourceArgs(secret_ref=core.SecretEnvSourceArgs(name=secret))
-            for secret in plan.app_secrets.values()
         ],
         resources=resources(settings.resources),
         security_context=container_security(read_only_root=False),
@@ -137,6 +141,7 @@ def create_migration_job(
         plan.settings.image.run_as_user,
         container,
         [],
+        plan.pull_secrets,
         opts,
     )
 
@@ -157,13 +162,12 @@ def create_smoke_job(
     settings = plan.settings.smoke
     sha7 = plan.image_tag.rsplit("-", 1)[-1]
     job = f"smoke-{sha7}-{smoke_run_id(plan)}"
-    credentials = plan.app_secrets[plan.settings.service]
 
     def from_secret(env: str, key: str) -> core.EnvVarArgs:
         return core.EnvVarArgs(
             name=env,
             value_from=core.EnvVarSourceArgs(
-                secret_key_ref=core.SecretKeySelectorArgs(name=credentials, key=key, optional=True)
+                secret_key_ref=core.SecretKeySelectorArgs(name=SMOKE_SECRET, key=key)
             ),
         )
 
@@ -180,8 +184,8 @@ def create_smoke_job(
         command=["sh", f"{SMOKE_MOUNT}/{SMOKE_SCRIPT_KEY}"],
         env=[core.EnvVarArgs(name=k, value=v) for k, v in plain.items()]
         + [
-            from_secret("SMOKE_USERNAME", settings.username_key),
-            from_secret("SMOKE_PASSWORD", settings.password_key),
+            from_secret("SMOKE_USERNAME", SMOKE_USERNAME),
+            from_secret("SMOKE_PASSWORD", SMOKE_PASSWORD),
         ],
         resources=resources(settings.resources),
         security_context=container_security(read_only_root=True),
@@ -211,6 +215,7 @@ def create_smoke_job(
         settings.run_as_user,
         container,
         volumes,
+        (),  # a public curl image: no registry credentials
         opts,
     )
 
