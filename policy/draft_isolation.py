@@ -212,7 +212,13 @@ def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation)
         elif flag == "hostPort" and isinstance(value, int | float) and value:
             report(f"{where}: values {show_path(path[1:])} opens a port on the node.", None)
         elif flag == "hostPath" and value:
-            report(f"{where}: values {show_path(path[1:])} mounts a directory of the node.", None)
+            node_path = value.get("path") if isinstance(value, Mapping) else value
+            what = (
+                "the container runtime's socket"
+                if exposes_runtime_socket(node_path)
+                else "a directory of the node"
+            )
+            report(f"{where}: values {show_path(path[1:])} mounts {what}.", None)
 
 
 # --- resource limits -------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def duration_seconds(value: Any) -> float | None:
 
 def show_seconds(seconds: float) -> str:
     """``7200 s (2 h)``: a TTL as a reader wants to see it."""
-    whole = f"{seconds:g}"
+    whole = f"{seconds:.0f}" if float(seconds).is_integer() else f"{seconds:g}"
     if seconds >= 86400 and seconds % 3600 == 0:
         return f"{whole} s ({seconds / 3600:g} h = {seconds / 86400:g} d)"
     if seconds >= 3600:

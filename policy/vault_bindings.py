@@ -96,11 +96,10 @@ def jwt_role_problems(props: Mapping[str, Any], prefix: str) -> Iterator[str]:
     glob = get_path(props, ("boundClaimsType",)) == "glob"
     for key, value in known_items(claims) if isinstance(claims, Mapping) else ():
         values = _claim_values(value)
+        bound = bound or key in NAMESPACE_CLAIMS
         if glob and any("*" in v for v in values):
             yield f"boundClaims key '{key}' is a glob, which accepts every value it matches"
-            continue
-        if key in NAMESPACE_CLAIMS:
-            bound = True
+        elif key in NAMESPACE_CLAIMS:
             for v in values:
                 yield from _namespace_problems(prefix, ("boundClaims", key), v)
     if not bound:

@@ -11,11 +11,15 @@ from typing import Any
 
 import pytest
 
+from automation.plan.model import Plan, PlannedResource
+from automation.plan.policy import PolicyFinding, evaluate_pack
+
 REPO = Path(__file__).resolve().parents[2]
 PACK = REPO / "policy"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 PACKS = Path(__file__).resolve().parent / "packs"
 ENVCTL = Path(sys.executable).parent / "envctl"
+STACK = "draft-x"  # the stack of hand-built plans: a draft stack unless a test says otherwise
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,41 @@ def envctl_plan(stack: str, program: Path | None = None, pack: Path | None = PAC
     except json.JSONDecodeError:
         pytest.fail(f"envctl plan printed no plan document:\n{done.stdout}\n{done.stderr}")
     return PlanRun(done.returncode, document, done.stderr)
+
+
+# --- hand-built plans, evaluated through the pack's own servicer -----------------------------
+
+
+def resource(
+    type_: str, name: str, inputs: dict[str, Any], stack: str = STACK, **options: Any
+) -> PlannedResource:
+    return PlannedResource(
+        urn=f"urn:pulumi:{stack}::rules::{type_}::{name}",
+        type=type_,
+        name=name,
+        custom=True,
+        parent=None,
+        depends_on=(),
+        property_dependencies={},
+        inputs=inputs,
+        **options,
+    )
+
+
+def evaluate(
+    *resources: PlannedResource, stack: str = STACK, config: dict[str, Any] | None = None
+) -> list[PolicyFinding]:
+    """The pack's findings on a plan of ``resources`` in stack ``stack``."""
+    plan = Plan(
+        project="rules",
+        stack=stack,
+        resources=list(resources),
+        outputs={},
+        config={},
+        secret_keys=frozenset(),
+    )
+    return evaluate_pack(PACK, plan, config)
+
+
+def messages(findings: list[PolicyFinding], policy: str) -> list[str]:
+    return [f.message for f in findings if f.policy == policy]

@@ -11,43 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from policy_helpers import PACK
+from policy_helpers import STACK, evaluate, messages, resource
 
-from automation.plan.model import Plan, PlannedResource, Secret
-from automation.plan.policy import PolicyFinding, evaluate_pack
-
-STACK = "draft-x"
-
-
-def resource(type_: str, name: str, inputs: dict[str, Any], **options: Any) -> PlannedResource:
-    return PlannedResource(
-        urn=f"urn:pulumi:{STACK}::rules::{type_}::{name}",
-        type=type_,
-        name=name,
-        custom=True,
-        parent=None,
-        depends_on=(),
-        property_dependencies={},
-        inputs=inputs,
-        **options,
-    )
-
-
-def evaluate(*resources: PlannedResource) -> list[PolicyFinding]:
-    plan = Plan(
-        project="rules",
-        stack=STACK,
-        resources=list(resources),
-        outputs={},
-        config={},
-        secret_keys=frozenset(),
-    )
-    return evaluate_pack(PACK, plan)
-
-
-def messages(findings: list[PolicyFinding], policy: str) -> list[str]:
-    return [f.message for f in findings if f.policy == policy]
-
+from automation.plan.model import PlannedResource, Secret
 
 # --- Vault -----------------------------------------------------------------------------------
 

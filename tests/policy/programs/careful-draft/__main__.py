@@ -1,4 +1,6 @@
-"""A draft that expires within a day, stays inside its namespace and bounds what it uses."""
+"""A draft that expires within a day, stays inside its namespace and bounds what it uses:
+pods without host access (emptyDir and ConfigMap volumes), allow rules that name their peers,
+and permissions of its own namespace only (a Role, the built-in read-only `view`)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -37,10 +39,55 @@ k8s.networking.v1.NetworkPolicy(
     },
     opts=inside,
 )
+k8s.networking.v1.NetworkPolicy(
+    "allow-scrape",
+    metadata={"namespace": NAMESPACE, "name": "allow-scrape"},
+    spec={
+        "pod_selector": {},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [
+            {
+                "from_": [
+                    {
+                        "namespace_selector": {
+                            "match_labels": {"kubernetes.io/metadata.name": "monitoring"}
+                        },
+                        "pod_selector": {"match_labels": {"app": "prometheus"}},
+                    },
+                    {"pod_selector": {"match_labels": {"app": "web"}}},
+                ],
+                "ports": [{"port": 9090}],
+            }
+        ],
+        "egress": [{"to": [{"ip_block": {"cidr": "192.0.2.0/24", "except_": ["192.0.2.1/32"]}}]}],
+    },
+    opts=inside,
+)
 k8s.core.v1.ResourceQuota(
     "quota",
     metadata={"namespace": NAMESPACE, "name": "draft"},
     spec={"hard": {"limits.cpu": "2", "limits.memory": "2Gi"}},
+    opts=inside,
+)
+k8s.core.v1.ServiceAccount("app", metadata={"namespace": NAMESPACE, "name": "app"}, opts=inside)
+k8s.rbac.v1.Role(
+    "read-config",
+    metadata={"namespace": NAMESPACE, "name": "read-config"},
+    rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}],
+    opts=inside,
+)
+k8s.rbac.v1.RoleBinding(
+    "read-config",
+    metadata={"namespace": NAMESPACE, "name": "read-config"},
+    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": "read-config"},
+    subjects=[{"kind": "ServiceAccount", "name": "app", "namespace": NAMESPACE}],
+    opts=inside,
+)
+k8s.rbac.v1.RoleBinding(
+    "view",
+    metadata={"namespace": NAMESPACE, "name": "view"},
+    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+    subjects=[{"kind": "ServiceAccount", "name": "app"}],
     opts=inside,
 )
 k8s.core.v1.LimitRange(
@@ -68,6 +115,12 @@ k8s.apps.v1.Deployment(
                         "image": "busybox@sha256:" + "a" * 64,
                         "resources": limits,
                     }
+                ],
+                "host_network": False,
+                "host_pid": False,
+                "volumes": [
+                    {"name": "cache", "empty_dir": {}},
+                    {"name": "config", "config_map": {"name": "web"}},
                 ],
                 "containers": [
                     {

@@ -1,6 +1,8 @@
-"""Every pod-bearing kind in a draft namespace, each with one container that reaches the node
-(hostPort, allowPrivilegeEscalation, SYS_ADMIN) and one that stays inside the restricted
-profile (NET_BIND_SERVICE only, escalation off), plus a Helm release asking for the same."""
+"""Every pod-bearing kind in a draft namespace, each sharing the node's network, PID and IPC
+namespaces, mounting the Docker socket and a node directory, with one container that reaches
+the node (hostPort, allowPrivilegeEscalation, SYS_ADMIN) and one that stays inside the
+restricted profile (NET_BIND_SERVICE only, escalation off), plus a Helm release asking for
+the same."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -69,7 +71,18 @@ def pod(name: str) -> dict[str, object]:
         "resources": LIMITS,
         "security_context": {"capabilities": {"add": ["CAP_NET_ADMIN"]}},
     }
-    return {"containers": [escaping, restricted], "init_containers": [init]}
+    return {
+        "containers": [escaping, restricted],
+        "init_containers": [init],
+        "host_network": True,
+        "host_pid": True,
+        "host_ipc": True,
+        "volumes": [
+            {"name": "cache", "empty_dir": {}},
+            {"name": "docker", "host_path": {"path": "/var/run/docker.sock", "type": "Socket"}},
+            {"name": "logs", "host_path": {"path": "/var/log/pods"}},
+        ],
+    }
 
 
 def template(name: str) -> dict[str, object]:
@@ -119,6 +132,8 @@ k8s.helm.v3.Release(
         "image": {"tag": "1.0"},
         "containerSecurityContext": {"allowPrivilegeEscalation": True},
         "ports": {"metrics": {"hostPort": 9100}},
+        "hostPID": True,
+        "extraVolumes": [{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}],
     },
     opts=inside,
 )
