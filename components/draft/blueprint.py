@@ -103,6 +103,13 @@ class DraftBlueprint:
     def namespace(self) -> str:
         return self.names.namespace
 
+    def selector(self, name: str) -> dict[str, str]:
+        """Pod labels a workload ``name`` of this draft (``db``, a mock service) selects on."""
+        return {
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": self.names.helm_release,
+        }
+
     def object_labels(self, component: str) -> dict[str, str]:
         """Labels of an object the environment creates in its namespace."""
         return {

@@ -140,10 +140,7 @@ def create_database(
         return _external(name, plan, namespace, opts)
     settings = plan.settings.database
     labels = plan.object_labels("database")
-    selector = {
-        "app.kubernetes.io/name": DB_NAME,
-        "app.kubernetes.io/part-of": plan.names.helm_release,
-    }
+    selector = plan.selector(DB_NAME)
     password, db_secret = _generated_secret(name, plan, namespace, opts)
     claim = core.PersistentVolumeClaim(
         f"{name}-db-data",
