@@ -23,6 +23,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 CRD_SCHEMAS = {
     ("external-secrets.io/v1", "ExternalSecret"): "externalsecret-v1.json",
     ("external-secrets.io/v1", "SecretStore"): "secretstore-v1.json",
+    ("generators.external-secrets.io/v1alpha1", "Password"): "password-v1alpha1.json",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule-v1.json",
 }
 EXPECTED_KINDS = {
@@ -31,7 +32,6 @@ EXPECTED_KINDS = {
     "LimitRange",
     "NetworkPolicy",
     "ServiceAccount",
-    "Secret",
     "PersistentVolumeClaim",
     "StatefulSet",
     "Service",
@@ -40,6 +40,7 @@ EXPECTED_KINDS = {
     "Job",
     "SecretStore",
     "ExternalSecret",
+    "Password",
     "PrometheusRule",
 }
 
@@ -82,17 +83,38 @@ def test_every_kind_of_the_draft_is_written(manifests: list[dict[str, Any]]) -> 
     assert {m["kind"] for m in manifests} == EXPECTED_KINDS
 
 
-def test_secrets_are_written_without_their_values(manifests: list[dict[str, Any]]) -> None:
+def test_the_draft_writes_no_secret_of_its_own(manifests: list[dict[str, Any]]) -> None:
+    # The database password is generated in the cluster; everything else comes from Vault.
+    assert [m for m in manifests if m["kind"] == "Secret"] == []
+
+
+def test_an_external_database_url_is_written_without_its_value(tmp_path: Path) -> None:
+    url = "postgresql://app:SENTINEL-pw@db.example.com:5432/app"
+    run = envctl(
+        "plan",
+        STACK,
+        "--out",
+        str(tmp_path),
+        "--set",
+        "draft:database.mode=external",
+        "--set",
+        f'draft:secrets={{"databaseUrl": "{url}"}}',
+    )
+    assert run.code == 0, run.stderr
+    manifests = [yaml.safe_load(p.read_text()) for p in sorted(tmp_path.glob("*.yaml"))]
     (secret,) = [m for m in manifests if m["kind"] == "Secret"]
+    validate(secret)
     data = secret["stringData"]
     # Masked whole or key by key: no value of the Secret is written.
     assert data == "[secret]" or set(data.values()) == {"[secret]"}, data
+    assert all("SENTINEL-pw" not in p.read_text() for p in tmp_path.glob("*.yaml"))
 
 
 @pytest.mark.parametrize(
     ("kind", "path", "bad"),
     [
         ("ExternalSecret", ("spec", "target", "creationPolicy"), "Always"),
+        ("Password", ("spec", "length"), "long"),
         ("SecretStore", ("spec", "provider", "vault", "version"), "v3"),
         ("PrometheusRule", ("spec", "groups", 0, "interval"), "5 minutes"),
         ("NetworkPolicy", ("spec", "podSelector"), "everything"),
