@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 from policy_helpers import PROGRAMS, PlanRun, envctl_plan
 
-VAULT_POLICIES = ("vault-token-ttl", "vault-secret-id-ttl", "vault-credential-ttl")
+VAULT_POLICIES = (
+    "vault-token-ttl",
+    "vault-secret-id-ttl",
+    "vault-credential-ttl",
+    "vault-mount-lease",
+    "vault-auth-binding",
+)
 SECRET_POLICIES = (
     "kubernetes-secret-data",
     "configmap-credentials",
@@ -25,6 +31,8 @@ DRAFT_POLICIES = (
     "draft-image-tags",
     "draft-default-deny",
     "draft-namespace-guardrails",
+    "draft-network-allow-rules",
+    "draft-cluster-access",
 )
 
 
@@ -277,6 +285,11 @@ ESCAPING_KINDS = (
         "securityContext.allowPrivilegeEscalation = true",
         "container 'escape' adds capability SYS_ADMIN",
         "container 'init' adds capability NET_ADMIN",
+        "hostNetwork = true shares the node's network",
+        "hostPID = true shares the node's process IDs",
+        "hostIPC = true shares the node's IPC",
+        "volumes[1].hostPath mounts the container runtime's socket",
+        "volumes[2].hostPath mounts a directory of the node",
     ],
 )
 def test_pods_that_reach_the_node_are_refused_in_every_kind(plan_program, kind, says):
@@ -294,6 +307,17 @@ def test_a_release_asking_for_host_ports_or_escalation_is_refused(plan_program):
     messages = run.on("app", "draft-pod-security")
     assert any("values ports.metrics.hostPort opens a port" in m for m in messages), messages
     assert any("containerSecurityContext.allowPrivilegeEscalation = true" in m for m in messages)
+    assert any("values hostPID = true" in m for m in messages), messages
+    assert any(
+        "extraVolumes[0].hostPath mounts the container runtime's socket" in m for m in messages
+    )
+
+
+def test_an_empty_dir_volume_is_no_host_access(plan_program):
+    run = plan_program("escaping-pods", "draft-escaping")
+
+    assert not [m for m in run.on("pod", "draft-pod-security") if "volumes[0]" in m]
+    assert not [m for m in run.findings() if "/var/run/docker.sock" in m["message"]]
 
 
 def test_only_pod_security_is_what_the_escaping_pods_break(plan_program):
@@ -321,3 +345,130 @@ def test_the_draft_namespace_label_format_of_the_project_is_understood():
     ]
     assert namespaces, "the draft stack creates its namespace"
     assert run.findings("draft-expiry") == []
+
+
+# --- cluster-wide power ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "says"),
+    [
+        (
+            "operator",
+            "ClusterRole 'operator' (kubernetes:rbac.authorization.k8s.io/v1:ClusterRole)",
+        ),
+        ("operator-binding", "ClusterRoleBinding 'operator-binding'"),
+        ("god-mode", "roleRef binds the ClusterRole 'cluster-admin'"),
+        ("edit", "in draft namespace 'draft-rbac': roleRef binds the ClusterRole 'edit'"),
+        ("admin-for-everyone", "roleRef binds the ClusterRole 'admin'"),
+        (
+            "into-staging",
+            "created by draft stack 'draft-rbac': roleRef binds the ClusterRole 'edit'",
+        ),
+    ],
+)
+def test_a_draft_granting_itself_cluster_wide_power_is_refused(plan_program, resource, says):
+    run = plan_program("careless-rbac", "draft-rbac")
+
+    assert run.code == 1
+    messages = run.on(resource, "draft-cluster-access")
+    assert any(says in m for m in messages), messages
+    assert {v["level"] for v in run.findings("draft-cluster-access")} == {"mandatory"}
+
+
+def test_the_same_rbac_outside_a_draft_stack_is_judged_by_its_subjects(plan_program):
+    """In a platform stack a ClusterRole is no draft's; bindings of a draft's account still are."""
+    run = plan_program("careless-rbac", "platform")
+
+    assert run.on("operator", "draft-cluster-access") == []
+    binding = run.on("operator-binding", "draft-cluster-access")
+    assert any("binding draft service accounts (subjects[0])" in m for m in binding), binding
+
+
+# --- allow rules -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "says"),
+    [
+        ("port-80", "spec.ingress[0] has no from, which allows every source"),
+        ("empty-peer", "spec.ingress[0].from[0] is an empty peer"),
+        ("all-namespaces", "spec.ingress[0].from[0].namespaceSelector selects every namespace"),
+        ("all-namespaces", "spec.ingress[0].from[1].namespaceSelector selects every namespace"),
+        ("internet", "spec.ingress[0].from[0].ipBlock.cidr covers every address"),
+        ("internet", "spec.egress[0].to[0].ipBlock.cidr covers every address"),
+        ("internet", "spec.egress[1].to[0].ipBlock.cidr covers every address"),
+        ("dns-anywhere", "spec.egress[0] has no to, which allows every destination"),
+    ],
+)
+def test_allow_rules_that_reopen_a_draft_are_refused(plan_program, resource, says):
+    run = plan_program("careless-network", "draft-network")
+
+    assert run.code == 1
+    messages = run.on(resource, "draft-network-allow-rules")
+    assert any(says in m for m in messages), messages
+
+
+def test_the_default_deny_itself_is_no_opening(plan_program):
+    run = plan_program("careless-network", "draft-network")
+
+    assert run.on("default-deny", "draft-network-allow-rules") == []
+    assert run.findings("draft-default-deny") == []
+
+
+# --- Vault roles and engines of a draft --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "policy", "says"),
+    [
+        ("any-account", "vault-auth-binding", "boundServiceAccountNames[0] is a glob"),
+        ("any-namespace", "vault-auth-binding", "boundServiceAccountNamespaces[0] is a glob"),
+        ("every-draft", "vault-auth-binding", "boundServiceAccountNamespaces[0] is a glob"),
+        (
+            "and-staging",
+            "vault-auth-binding",
+            "boundServiceAccountNamespaces[1] is not a draft namespace",
+        ),
+        ("by-label", "vault-auth-binding", "boundServiceAccountNamespaceSelector is set"),
+        ("any-token", "vault-auth-binding", "every service account of every namespace"),
+        ("staging-subject", "vault-auth-binding", "boundSubject is not a draft namespace"),
+        ("glob-namespace", "vault-auth-binding", "'/kubernetes.io/namespace' is a glob"),
+        ("database", "vault-mount-lease", "defaultLeaseTtlSeconds is not set"),
+        ("database", "vault-mount-lease", "maxLeaseTtlSeconds is not set"),
+        ("pki", "vault-mount-lease", "maxLeaseTtlSeconds = 31536000 s (8760 h = 365 d)"),
+        ("aws", "vault-mount-lease", "defaultLeaseTtlSeconds = 7200 s (2 h) exceeds"),
+        ("aws", "vault-mount-lease", "maxLeaseTtlSeconds is 0 (Vault's system default of 768 h"),
+        ("postgres", "vault-mount-lease", "defaultLeaseTtlSeconds is not set"),
+    ],
+)
+def test_a_drafts_careless_vault_access_is_refused(plan_program, resource, policy, says):
+    run = plan_program("careless-vault-draft", "draft-vault")
+
+    assert run.code == 1
+    messages = run.on(resource, policy)
+    assert any(says in m for m in messages), messages
+
+
+def test_vault_binding_findings_never_echo_what_is_bound(plan_program):
+    run = plan_program("careless-vault-draft", "draft-vault")
+
+    texts = " ".join(v["message"] for v in run.findings("vault-auth-binding"))
+    assert texts
+    for bound in ("system:serviceaccount:staging", "draft-*", '"team"', "tasks"):
+        assert bound not in texts
+
+
+def test_the_same_vault_access_outside_a_draft_stack_is_the_platforms_business(plan_program):
+    """Binding rules are about drafts; a platform's PKI root may need a long lease."""
+    run = plan_program("careless-vault-draft", "platform")
+
+    assert run.findings("vault-auth-binding") == []
+    assert run.findings("vault-mount-lease") == []
+
+
+def test_a_drafts_vault_access_bound_to_itself_and_leased_for_an_hour_passes(plan_program):
+    run = plan_program("careful-vault-draft", "draft-vault")
+
+    assert run.code == 0, mandatory(run)
+    assert run.violations == []

@@ -14,7 +14,7 @@ k8s.rbac.v1.ClusterRole(
     rules=[{"api_groups": ["*"], "resources": ["*"], "verbs": ["*"]}],
 )
 k8s.rbac.v1.ClusterRoleBinding(
-    "operator",
+    "operator-binding",
     metadata={"name": "draft-rbac-operator"},
     role_ref={"api_group": RBAC, "kind": "ClusterRole", "name": "draft-rbac-operator"},
     subjects=[app],
