@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STACK ?= draft-feature-x
 
-.PHONY: plan test lint typecheck unit system-deps bench schemas clean
+.PHONY: plan test lint typecheck unit system-deps toolchain bench schemas clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-envctl.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ plan: $(STAMP)
 system-deps:
 	bash tools/install-system-deps.sh
 
+# The real Pulumi CLI, kubernetes provider and test-cluster binaries, built from Go modules
+# into .toolchain/bin (cached under ~/.cache/environments/toolchain by version).
+toolchain:
+	bash tools/toolchain/build.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -28,8 +33,8 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not staging and not vault"
 
-test: $(STAMP) system-deps lint typecheck
-	$(BIN)/pytest
+test: $(STAMP) system-deps toolchain lint typecheck
+	PATH="$(CURDIR)/.toolchain/bin:$$PATH" $(BIN)/pytest
 
 schemas: $(STAMP)
 	$(PY) tools/export_schemas.py
@@ -38,4 +43,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .toolchain .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,10 @@ no CLI -> ``PulumiCliMissing``, ``ConcurrentUpdateError`` -> ``StackLocked``,
 ``StackNotFoundError`` -> ``StackMissing``, any other failed command -> ``OperationFailed``
 with the CLI's own error lines (never the whole output).
 
+The project's ``__main__.py`` runs as an Automation API inline program: in this process,
+served to the CLI by the SDK's own language runtime (``--client``). So CI needs no second
+virtualenv for the program and no Python language-host plugin beside the CLI.
+
 Secret config values are sent to ``pulumi config set --secret`` on standard input, not
 as arguments as ``LocalWorkspace.set_all_config`` would do, so they never show in a
 process list.
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -79,6 +85,18 @@ def _translated(stack: str | None) -> Iterator[None]:
         raise OperationFailed(f"unexpected output from the Pulumi CLI ({exc})") from None
 
 
+def project_program(project_dir: Path) -> auto.PulumiFn:
+    """The project's ``__main__.py`` as an inline program, importing from ``project_dir``."""
+    main = project_dir / "__main__.py"
+
+    def run() -> None:
+        if str(project_dir) not in sys.path:
+            sys.path.insert(0, str(project_dir))
+        runpy.run_path(str(main), run_name="__main__")
+
+    return run
+
+
 class PulumiWorkspace:
     """The Pulumi project in ``work_dir`` driven through the Automation API."""
 
@@ -91,6 +109,7 @@ class PulumiWorkspace:
         with _translated(None):
             self._workspace = auto.LocalWorkspace(
                 work_dir=str(self.work_dir),
+                program=project_program(self.work_dir),
                 env_vars=self.env,
                 secrets_provider=secrets_provider,
             )

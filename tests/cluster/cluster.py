@@ -1,0 +1,284 @@
+"""A real Kubernetes API for tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+and kwok, built by `make toolchain`, started on loopback, stopped by pid.
+
+Real: the API server (validation, admission incl. Pod Security, RBAC, CRDs, namespace
+finalization) and the controllers (Jobs, ReplicaSets, StatefulSets, garbage collection,
+namespace deletion, service accounts). Simulated by kwok: the node and the kubelet, so pods
+become Running and Ready and Job pods complete (kwok's own stages, ``stages.yaml``); the pods
+of Jobs a test names fail instead (``Cluster.fail_jobs``), as a migration that cannot reach
+its database would. No container ever runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tests.engine.harness import TOOLCHAIN
+
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+STAGES = Path(__file__).with_name("stages.yaml")
+NODE = "kwok-node-0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+JOB_NAME = '.metadata.labels["batch.kubernetes.io/job-name"]'
+
+
+def write_stages(path: Path, failing_jobs: tuple[str, ...]) -> None:
+    """kwok's stages; pods of ``failing_jobs`` end Failed (exit 1) instead of Succeeded."""
+    stages = [s for s in yaml.safe_load_all(STAGES.read_text()) if s]
+    if failing_jobs:
+        complete = next(s for s in stages if s["metadata"]["name"] == "pod-complete")
+        fail = copy.deepcopy(complete)
+        fail["metadata"]["name"] = "pod-fail-named-jobs"
+        fail["spec"]["selector"]["matchExpressions"].append(
+            {"key": JOB_NAME, "operator": "In", "values": list(failing_jobs)}
+        )
+        template = fail["spec"]["next"]["statusTemplate"]
+        fail["spec"]["next"]["statusTemplate"] = (
+            template.replace("exitCode: 0", "exitCode: 1")
+            .replace("reason: Completed", "reason: Error")
+            .replace("phase: Succeeded", "phase: Failed")
+        )
+        complete["spec"]["selector"]["matchExpressions"].append(
+            {"key": JOB_NAME, "operator": "NotIn", "values": list(failing_jobs)}
+        )
+        stages.append(fail)
+    path.write_text(yaml.safe_dump_all(stages))
+
+
+def make_pki(pki: Path) -> None:
+    """A CA, the API server's serving certificate, an admin client certificate, SA keys."""
+    pki.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+             "/CN=test-cluster-ca", "-keyout", "ca.key", "-out", "ca.crt", cwd=pki)  # fmt: skip
+    (pki / "san.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n"
+        "extendedKeyUsage=serverAuth\n"
+    )
+    (pki / "client.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    for name, subject, ext in (
+        ("apiserver", "/CN=kube-apiserver", "san.cnf"),
+        ("admin", "/O=system:masters/CN=test-admin", "client.cnf"),
+    ):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
+                 "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=pki)  # fmt: skip
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", f"{name}.crt",
+                 cwd=pki)  # fmt: skip
+    _openssl("genrsa", "-out", "sa.key", "2048", cwd=pki)
+    _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
+
+
+def kubeconfig(pki: Path, server: str) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "test", "cluster": {
+            "server": server, "certificate-authority": str(pki / "ca.crt")}}],
+        "users": [{"name": "admin", "user": {
+            "client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "admin"}}],
+        "current-context": "test",
+    }  # fmt: skip
+
+
+@dataclass
+class Cluster:
+    """A running test cluster; ``kubeconfig`` is an admin kubeconfig file."""
+
+    root: Path
+    server: str
+    kubeconfig: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def _context(self) -> ssl.SSLContext:
+        pki = self.root / "pki"
+        context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+        return context
+
+    def request(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
+        """One API request as the admin; returns (status, decoded JSON body)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.server + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, context=self._context(), timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def get(self, path: str) -> object:
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise LookupError(f"GET {path}: {status} {body}")
+        return body
+
+    def exists(self, path: str) -> bool:
+        return self.request("GET", path)[0] == 200
+
+    def apply(self, path: str, body: dict[str, object]) -> None:
+        status, answer = self.request("POST", path, body)
+        if status not in (200, 201, 409):
+            raise RuntimeError(f"POST {path}: {status} {answer}")
+
+    def items(self, path: str) -> list[dict[str, object]]:
+        body = self.get(path)
+        assert isinstance(body, dict)
+        return list(body.get("items") or [])
+
+    def fail_jobs(self, *names: str) -> None:
+        """From now on, pods of the Jobs ``names`` fail; no names: every Job succeeds again."""
+        process = self.processes.pop("kwok", None)
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=20)
+        _start_kwok(self, names)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            process = self.processes.pop(name)
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _start(cluster: Cluster, name: str, *args: str) -> None:
+    log = open(cluster.root / f"{name}.log", "wb")  # noqa: SIM115 (kept open for the process)
+    cluster.processes[name] = subprocess.Popen(
+        [str(TOOLCHAIN / name), *args], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, cwd=cluster.root,
+    )  # fmt: skip
+
+
+def _healthy(cluster: Cluster) -> bool:
+    for name, process in cluster.processes.items():
+        if process.poll() is not None:
+            tail = (cluster.root / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+    try:
+        return cluster.request("GET", "/readyz")[0] == 200
+    except OSError:
+        return False
+
+
+def _start_kwok(cluster: Cluster, failing_jobs: tuple[str, ...]) -> None:
+    stages = cluster.root / "stages.yaml"
+    write_stages(stages, failing_jobs)
+    _start(cluster, "kwok", f"--kubeconfig={cluster.kubeconfig}",
+           "--manage-all-nodes=false",
+           "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+           "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
+           "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1",
+           f"--node-port={free_port()}", f"--server-address=127.0.0.1:{free_port()}",
+           f"--config={stages}")  # fmt: skip
+
+
+def start_cluster(root: Path) -> Cluster:
+    """Start every component under ``root`` and wait until a node is Ready."""
+    pki = root / "pki"
+    make_pki(pki)
+    etcd_port, api_port = free_port(), free_port()
+    server = f"https://127.0.0.1:{api_port}"
+    config = root / "kubeconfig"
+    config.write_text(json.dumps(kubeconfig(pki, server)))
+    cluster = Cluster(root, server, config)
+    try:
+        _start(cluster, "etcd", "--data-dir", str(root / "etcd"),
+               "--listen-client-urls", f"http://127.0.0.1:{etcd_port}",
+               "--advertise-client-urls", f"http://127.0.0.1:{etcd_port}",
+               "--listen-peer-urls", f"http://127.0.0.1:{free_port()}",
+               "--unsafe-no-fsync")  # fmt: skip
+        _start(cluster, "kube-apiserver",
+               f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+               "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+               f"--secure-port={api_port}",
+               f"--tls-cert-file={pki / 'apiserver.crt'}",
+               f"--tls-private-key-file={pki / 'apiserver.key'}",
+               f"--client-ca-file={pki / 'ca.crt'}",
+               f"--service-account-key-file={pki / 'sa.pub'}",
+               f"--service-account-signing-key-file={pki / 'sa.key'}",
+               "--service-account-issuer=https://kubernetes.default.svc",
+               "--service-cluster-ip-range=10.96.0.0/16",
+               "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+               "--profiling=false", "--endpoint-reconciler-type=none")  # fmt: skip
+        wait_for(lambda: _healthy(cluster), "kube-apiserver /readyz")
+        common = [f"--kubeconfig={config}", "--leader-elect=false", "--bind-address=127.0.0.1"]
+        _start(cluster, "kube-controller-manager", *common,
+               f"--secure-port={free_port()}",
+               f"--service-account-private-key-file={pki / 'sa.key'}",
+               f"--root-ca-file={pki / 'ca.crt'}",
+               "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle",
+               "--use-service-account-credentials=false")  # fmt: skip
+        _start(cluster, "kube-scheduler", *common, f"--secure-port={free_port()}")
+        _start_kwok(cluster, ())
+        cluster.apply("/api/v1/nodes", {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": NODE, "annotations": {"kwok.x-k8s.io/node": "fake"},
+                         "labels": {"kubernetes.io/hostname": NODE, "type": "kwok"}},
+            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "200"},
+                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "200"}},
+        })  # fmt: skip
+
+        def node_ready() -> bool:
+            _healthy(cluster)
+            node = cluster.get(f"/api/v1/nodes/{NODE}")
+            assert isinstance(node, dict)
+            conditions = node.get("status", {}).get("conditions") or []
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+        wait_for(node_ready, "the kwok node to be Ready")
+        wait_for(
+            lambda: cluster.exists("/api/v1/namespaces/default/serviceaccounts/default"),
+            "the default service account",
+        )
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def kubectl_env(cluster: Cluster) -> dict[str, str]:
+    """Environment for the kubernetes provider and helm: this cluster's kubeconfig."""
+    return {"KUBECONFIG": str(cluster.kubeconfig)}
+
+
+def have_binaries() -> list[str]:
+    return [b for b in BINARIES if not os.access(TOOLCHAIN / b, os.X_OK)] + (
+        [] if shutil.which("openssl") else ["openssl"]
+    )

@@ -1,0 +1,40 @@
+"""The `cluster` tests' Kubernetes API: started once per session, stopped at its end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cluster.cluster import Cluster, have_binaries, start_cluster
+from tests.conftest import unavailable
+from tests.engine.harness import TOOLCHAIN
+
+CRDS = TOOLCHAIN.parent / "crds"
+
+
+def install_crds(cluster: Cluster) -> None:
+    """The External Secrets and Prometheus Operator CRDs the draft uses (`make toolchain`)."""
+    manifests = sorted(CRDS.glob("*.yaml"))
+    if not manifests:
+        unavailable("no CRD manifests in .toolchain/crds: run `make toolchain`")
+    for manifest in manifests:
+        for crd in yaml.safe_load_all(manifest.read_text()):
+            if crd:
+                cluster.apply("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    missing = have_binaries()
+    if missing:
+        unavailable(f"cluster binaries missing: {', '.join(missing)} (run `make toolchain`)")
+    root: Path = tmp_path_factory.mktemp("cluster")
+    running = start_cluster(root)
+    try:
+        install_crds(running)
+        yield running
+    finally:
+        running.stop()

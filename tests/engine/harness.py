@@ -1,0 +1,86 @@
+"""The real Pulumi engine for tests: the CLI and providers `make toolchain` built, a file backend.
+
+Programs run as Automation API inline programs (the SDK's own language runtime, ``--client``),
+because the Go module proxy does not serve the Python language-host plugin. Python policy
+packs start through a small executable beside a link to their PulumiPolicy.yaml: the CLI
+launches an executable policy pack directly (it would run a pack directory through that same
+language host).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi import automation as auto
+
+from automation.lifecycle.pulumi_workspace import project_program
+from tests.conftest import REPO, unavailable
+
+TOOLCHAIN = REPO / ".toolchain" / "bin"
+PASSPHRASE = "engine-tests-only"
+
+
+def require_toolchain(*binaries: str) -> Path:
+    """``.toolchain/bin`` with ``binaries`` in it (fails in CI, skips elsewhere when missing)."""
+    missing = [b for b in binaries if not os.access(TOOLCHAIN / b, os.X_OK)]
+    if missing:
+        unavailable(f"{', '.join(missing)} not built: run `make toolchain`")
+    return TOOLCHAIN
+
+
+def engine_env(state: Path) -> dict[str, str]:
+    """Environment of the real CLI: toolchain first on PATH, a file backend under ``state``."""
+    (state / "backend").mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.pathsep.join([str(TOOLCHAIN), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "PULUMI_HOME": str(state / "home"),
+        "PULUMI_BACKEND_URL": (state / "backend").as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+    }
+
+
+def policy_pack_executable(pack: Path, into: Path) -> Path:
+    """An executable that serves ``pack`` (a Python policy pack directory) to the CLI."""
+    into.mkdir(parents=True, exist_ok=True)
+    launcher = into / "analyzer"
+    launcher.write_text(
+        f'#!/bin/sh\ncd "{pack}" && exec "{sys.executable}" -u __main__.py\n', encoding="utf-8"
+    )
+    launcher.chmod(0o755)
+    link = into / "PulumiPolicy.yaml"
+    if not link.exists():
+        link.symlink_to(pack / "PulumiPolicy.yaml")
+    return launcher
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project directory whose ``__main__.py`` runs inline under the real CLI."""
+
+    directory: Path
+    env: dict[str, str]
+
+    def stack(self, name: str) -> auto.Stack:
+        workspace = auto.LocalWorkspace(
+            work_dir=str(self.directory),
+            program=project_program(self.directory),
+            env_vars=self.env,
+        )
+        try:
+            return auto.Stack.create(name, workspace)
+        except auto.StackAlreadyExistsError:
+            return auto.Stack.select(name, workspace)
+
+
+def copy_project(source: Path, into: Path) -> Path:
+    """A copy of the program in ``source`` (tests may write stack config files beside it)."""
+    target = into / source.name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    return target
