@@ -46,6 +46,9 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 def name(
     branch: Annotated[str, typer.Argument(help="git branch, e.g. feature/login")],
     sha: Annotated[str | None, typer.Option(help="commit id for the image tag")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="owning team [default: draft:team of Pulumi.draft.yaml]")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
     cwd: Annotated[
         Path | None,
@@ -54,13 +57,18 @@ def name(
 ) -> None:
     """Print the names a branch's draft gets (stack, namespace, Helm release, image tag).
 
-    Only branches under the template's ``draft:branchPrefixes`` (Pulumi.draft.yaml) get one.
+    Only branches under the template's ``draft:branchPrefixes`` (Pulumi.draft.yaml) get one;
+    the namespace carries the owner: ``--team`` (or ``draft:team``) and ``draft:service``.
     """
     from automation.lifecycle.drafts import load_template, template_prefixes
     from automation.lifecycle.errors import BadInput
 
     try:
-        names = names_for(branch, sha, template_prefixes(load_template(cwd or PROJECT_ROOT)))
+        template = load_template(cwd or PROJECT_ROOT)
+        owner, service = team or template.get("draft:team"), template.get("draft:service")
+        if not (isinstance(owner, str) and isinstance(service, str)):
+            owner = service = None  # no namespace without both
+        names = names_for(branch, sha, template_prefixes(template), team=owner, service=service)
     except (NamingError, BadInput) as exc:
         raise fail(str(exc)) from None
     if as_json:

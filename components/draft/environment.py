@@ -4,11 +4,16 @@ Order of work (each arrow a dependency Pulumi honours on create, and in reverse 
 
     namespace -> quota, limit range, network policies  (the guardrails)
     guardrails -> database, mock services, service account -> secret store -> synced secrets
-    image build, Vault policy -> role            (independent of everything above)
+    image build                                  (independent of everything above)
     database + image + synced secrets -> migration Job -> Helm release -> smoke Job
 
 Every namespaced object depends on the namespace, so a destroy deletes them before the
 namespace itself (pulumi-kubernetes#1920) and leaves nothing behind.
+
+Nothing here writes to Vault: the Kubernetes auth role the secret store logs in with
+(``draft:vault.role``, ``draft.<team>.<service>`` by default) is provisioned once per
+team/service by an admin (``envctl vault provision``), so a pipeline can never widen its
+own access. The program needs only the Kubernetes provider.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ from components.draft.monitoring import create_alerts
 from components.draft.namespace import create_namespace
 from components.draft.secrets_sync import SecretsSync, create_secrets_sync
 from components.draft.settings import DraftSettings
-from components.draft.vault_access import VaultAccess, create_vault_access
 
 
 class DraftEnvironment(pulumi.ComponentResource):
@@ -52,7 +56,6 @@ class DraftEnvironment(pulumi.ComponentResource):
     network_policies: dict[str, net.NetworkPolicy]
     image: AppImage
     database: DraftDatabase
-    vault: VaultAccess
     secrets: SecretsSync
     mocks: dict[str, MockDeployment]
     migrations: batch.Job | None
@@ -94,16 +97,15 @@ class DraftEnvironment(pulumi.ComponentResource):
 
         # Independent work: none of these waits for another.
         self.image = create_image(name, plan, self)
-        self.vault = create_vault_access(name, plan, self)
         self.database = create_database(name, plan, ns_name, guarded)
         self.mocks = create_mocks(name, plan, ns_name, guarded)
         self.secrets = create_secrets_sync(
             name,
             plan,
             ns_name,
-            self.vault.role_name,
+            settings.vault_role,
             inside,
-            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.vault.role]),
+            inside,
         )
 
         ready_to_migrate = [

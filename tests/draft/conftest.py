@@ -15,10 +15,13 @@ from automation.plan.policy import PolicyFinding, evaluate_pack
 from automation.plan.render import plan_document
 from automation.plan.runner import run_program
 from automation.plan.stack_config import load_stack_config
+from components.naming import names_for
 
 REPO = Path(__file__).resolve().parents[2]
 ENVCTL = Path(sys.executable).with_name("envctl")
 STACK = "draft-feature-x"
+# The namespace of Pulumi.draft.yaml's team/service: draft-feature-x-<owner hash>.
+NS = names_for("feature/x", team="platform", service="tasks").namespace
 COMPONENT = "environments:draft:DraftEnvironment"
 
 

@@ -14,7 +14,7 @@ from automation.plan.monitor import RecordingMonitor
 from automation.plan.runner import run_program
 from automation.plan.stack_config import load_stack_config
 from components.config import ConfigError
-from tests.draft.conftest import REPO, STACK, Run, envctl
+from tests.draft.conftest import NS, REPO, STACK, Run, envctl
 
 
 def plan_command(*args: str) -> Run:
@@ -95,11 +95,11 @@ BAD_INPUT = [
     # The public URL is behind the ingress, which the draft's NetworkPolicies do not reach.
     (
         ["draft:smoke.baseUrl=https://feature-x.drafts.example.com"],
-        f"draft:smoke.baseUrl is outside namespace {STACK}",
+        f"draft:smoke.baseUrl is outside namespace {NS}",
     ),
     (
         ["draft:smoke.baseUrl=http://app.draft-other.svc.cluster.local"],
-        f"draft:smoke.baseUrl is outside namespace {STACK}",
+        f"draft:smoke.baseUrl is outside namespace {NS}",
     ),
     (["draft:smoke.baseUrl=http://10.0.0.7:8080"], "draft:smoke.baseUrl is outside namespace"),
 ]
@@ -149,7 +149,7 @@ def test_bad_input_is_refused_before_any_resource_is_registered(
 
 @pytest.mark.parametrize(
     "base_url",
-    ["http://payments-mock:8080", f"http://payments-mock.{STACK}.svc.cluster.local:8080"],
+    ["http://payments-mock:8080", f"http://payments-mock.{NS}.svc.cluster.local:8080"],
 )
 def test_a_smoke_base_url_of_a_service_in_the_namespace_is_accepted(base_url: str) -> None:
     run = plan_command("--set", f"draft:smoke.baseUrl={base_url}")
@@ -168,13 +168,13 @@ HURRIED_BRANCHES = {
 def test_a_branch_plans_on_the_stack_envctl_name_prints(branch: str) -> None:
     named = envctl("name", branch, "--json")
     assert named.code == 0, named.stderr
-    stack = json.loads(named.stdout)["stack"]
+    stack, namespace = (json.loads(named.stdout)[key] for key in ("stack", "namespace"))
 
     run = envctl("plan", stack, "--set", f"draft:branch={branch}", "--json")
     assert run.code == 0, run.stderr
     document = json.loads(run.stdout)
-    assert document["outputs"]["namespace"] == stack
-    assert len(stack) <= 63 and stack == stack.lower()
+    assert document["outputs"]["namespace"] == namespace
+    assert len(namespace) <= 63 and stack == stack.lower()
     assert [v for v in document["policy"]["violations"] if v["level"] == "mandatory"] == []
 
 

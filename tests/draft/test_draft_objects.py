@@ -12,10 +12,9 @@ import pytest
 from pulumi_kubernetes.batch.v1.outputs import JobStatus
 
 from components.draft.jobs import smoke_result
-from tests.draft.conftest import COMPONENT, STACK, Draft, draft, namespaced
+from tests.draft.conftest import COMPONENT, NS, STACK, Draft, draft, namespaced
 
 PRISMA = ["npx", "prisma", "migrate", "deploy"]
-NS = STACK  # draft-feature-x: the stack and namespace of branch feature/x
 POD_SPECS = {
     "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
     "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
@@ -184,33 +183,22 @@ def test_an_external_database_registers_no_postgres() -> None:
     assert secret.inputs["metadata"]["name"] == "db"
 
 
-def test_vault_policy_reads_only_the_drafts_own_path(plan: Draft) -> None:
-    policy = plan.one("vault:index/policy:Policy").inputs
-    assert policy["name"] == NS
-    paths = [line for line in policy["policy"].splitlines() if line.startswith("path ")]
-    assert paths == ['path "draft/data/platform/tasks" {']
-    assert 'capabilities = ["read"]' in policy["policy"]
-    assert "*" not in policy["policy"]
+def test_the_draft_writes_nothing_to_vault(plan: Draft) -> None:
+    """Roles and policies are an admin's (envctl vault provision): a pipeline cannot widen them."""
+    assert [
+        r.type
+        for r in plan.plan.resources
+        if r.type.startswith(("vault:", "pulumi:providers:vault"))
+    ] == []
 
 
-def test_vault_role_binds_the_drafts_service_account_for_an_hour_at_most(plan: Draft) -> None:
-    role = plan.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs
-    account = plan.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"]
-    assert role["boundServiceAccountNames"] == [account["name"]]
-    assert role["boundServiceAccountNamespaces"] == [NS]
-    assert 0 < role["tokenTtl"] <= 3600 and 0 < role["tokenMaxTtl"] <= 3600
-    # The explicit max is the only hard cap on renewals (DESIGN: Known traps).
-    assert role["tokenExplicitMaxTtl"] == role["tokenMaxTtl"]
-    assert "tokenPeriod" not in role
-    assert role["tokenPolicies"] == [plan.one("vault:index/policy:Policy").inputs["name"]]
-
-
-def test_vault_token_ttl_follows_draft_vault_token_ttl_seconds() -> None:
-    role = draft("draft:vault.tokenTtlSeconds=900").one(
-        "vault:kubernetes/authBackendRole:AuthBackendRole"
+def test_the_store_logs_in_with_another_configured_role_and_audience() -> None:
+    store = draft("draft:vault.role=drafts-tasks", "draft:vault.audience=https://vault.test").one(
+        "kubernetes:external-secrets.io/v1:SecretStore"
     )
-    ttls = ("tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl")
-    assert [role.inputs[key] for key in ttls] == [900, 900, 900]
+    auth = store.inputs["spec"]["provider"]["vault"]["auth"]["kubernetes"]
+    assert auth["role"] == "drafts-tasks"
+    assert auth["serviceAccountRef"]["audiences"] == ["https://vault.test"]
 
 
 def test_external_secrets_sync_each_service_from_vault_into_the_namespace(plan: Draft) -> None:
@@ -218,8 +206,8 @@ def test_external_secrets_sync_each_service_from_vault_into_the_namespace(plan: 
     vault = store["spec"]["provider"]["vault"]
     assert vault["path"] == "draft" and vault["version"] == "v2"
     auth = vault["auth"]["kubernetes"]
-    assert auth["role"] == NS
-    assert auth["serviceAccountRef"]["name"] == "tasks"
+    assert auth["role"] == "draft.platform.tasks"  # provisioned for team platform, service tasks
+    assert auth["serviceAccountRef"] == {"name": "tasks", "audiences": ["vault"]}
     secrets = {
         e.inputs["metadata"]["name"]: e.inputs["spec"]
         for e in plan.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
@@ -234,7 +222,7 @@ def test_external_secrets_sync_each_service_from_vault_into_the_namespace(plan: 
         assert resource.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
 
 
-def test_more_services_get_one_external_secret_and_one_policy_path_each() -> None:
+def test_more_services_get_one_external_secret_each() -> None:
     plan = draft(
         "draft:externalSecrets.services[0]=tasks", "draft:externalSecrets.services[1]=billing"
     )
@@ -243,8 +231,6 @@ def test_more_services_get_one_external_secret_and_one_policy_path_each() -> Non
         for e in plan.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
     }
     assert names == {"tasks-secrets", "billing-secrets", "registry-pull"}
-    policy = plan.one("vault:index/policy:Policy").inputs["policy"]
-    assert 'path "draft/data/platform/billing"' in policy
     values = plan.named("draft-release").inputs["values"]
     assert values["envFromSecrets"] == ["tasks-secrets", "billing-secrets"]
 
@@ -264,7 +250,7 @@ def test_mock_services_from_config_run_in_the_namespace(plan: Draft) -> None:
 def test_the_release_is_atomic_with_merged_values(plan: Draft) -> None:
     release = plan.one("kubernetes:helm.sh/v3:Release").inputs
     assert release["atomic"] is True and release.get("skipAwait") in (None, False)
-    assert release["name"] == NS and release["namespace"] == NS
+    assert release["name"] == STACK and release["namespace"] == NS
     assert release["chart"] == "charts/app"
     values = release["values"]
     image_output = plan.plan.outputs["image"]
@@ -323,7 +309,7 @@ def test_the_smoke_job_runs_the_repositorys_script_with_vault_credentials(plan: 
     job = plan.named("draft-smoke").inputs
     (container,) = _get(job, "spec", "template", "spec", "containers")
     env = {e["name"]: e for e in container["env"]}
-    assert env["BASE_URL"]["value"] == f"http://{NS}.{NS}.svc.cluster.local:80"
+    assert env["BASE_URL"]["value"] == f"http://{STACK}.{NS}.svc.cluster.local:80"
     for name in ("SMOKE_USERNAME", "SMOKE_PASSWORD"):
         assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "tasks-secrets"
     assert job["spec"]["backoffLimit"] == 0

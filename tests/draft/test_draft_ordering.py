@@ -57,27 +57,17 @@ def test_workloads_wait_for_quota_limits_and_network_policies(plan: Draft) -> No
         assert guardrails <= plan.ancestors(plan.named(name)), name
 
 
-def test_the_secret_store_logs_in_with_the_vault_role_and_the_service_account(plan: Draft) -> None:
+def test_the_secret_store_logs_in_as_the_service_account(plan: Draft) -> None:
     store = plan.one("kubernetes:external-secrets.io/v1:SecretStore")
-    assert {"draft-vault-role", "draft-service-account"} <= plan.depends(store)
-    assert "draft-vault-policy" in plan.depends(plan.named("draft-vault-role"))
+    assert {"draft-namespace", "draft-service-account"} <= plan.depends(store)
 
 
 def test_independent_work_does_not_wait_on_each_other(plan: Draft) -> None:
     image = plan.named("draft-image")
-    role = plan.named("draft-vault-role")
     database = plan.named("draft-db")
     assert plan.ancestors(image) == set()
-    assert plan.ancestors(role) <= {"draft-vault-policy", "draft-vault"}
-    assert not plan.ancestors(database) & {"draft-image", "draft-vault-role", "draft-vault-policy"}
-    assert "draft-db" not in plan.ancestors(role) | plan.ancestors(image)
-
-
-def test_vault_objects_use_the_drafts_vault_provider(plan: Draft) -> None:
-    provider = plan.one("pulumi:providers:vault")
-    assert provider.inputs["address"] == "https://vault.example.com"
-    for resource in (plan.named("draft-vault-policy"), plan.named("draft-vault-role")):
-        assert resource.provider is not None and resource.provider.startswith(provider.urn)
+    assert "draft-image" not in plan.ancestors(database)
+    assert "draft-db" not in plan.ancestors(image)
 
 
 def test_without_migrations_the_release_waits_for_the_database_itself() -> None:

@@ -10,7 +10,6 @@ import pytest
 from components.config import ConfigError, validate_settings
 from components.draft.blueprint import build_blueprint, quantity
 from components.draft.settings import DraftSettings, resolve_draft
-from components.draft.vault_access import policy_document
 from tests.draft.conftest import REPO, STACK
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -69,18 +68,6 @@ def test_charts_from_a_repository_are_not_read_locally() -> None:
 )
 def test_quantities_are_read_like_kubernetes_reads_them(text: str, value: str) -> None:
     assert quantity(text) == Decimal(value)
-
-
-def test_the_vault_policy_lists_each_service_path_once_and_nothing_else() -> None:
-    plan = build_blueprint(
-        settings(externalSecrets={"services": ["tasks", "billing"]}, vault={"kvMount": "kv"}),
-        REPO,
-        NOW,
-    )
-    document = policy_document(plan)
-    assert document.count("path ") == 2
-    assert 'path "kv/data/platform/tasks"' in document
-    assert 'path "kv/data/platform/billing"' in document
 
 
 def test_the_expiry_and_sha_reach_the_namespace_labels() -> None:
