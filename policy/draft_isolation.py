@@ -1,5 +1,6 @@
 """Drafts stay isolated: nothing exposed on nodes or load balancers, no host access, bounded
-resources, pinned images, and a default-deny NetworkPolicy in every draft namespace.
+resources, pinned images, and namespaces that enforce pod security, quota and limits. The
+draft's network (default deny, allow rules) is ``draft_network``'s, its RBAC ``draft_rbac``'s.
 
 The resource policies apply to Kubernetes objects that land in a draft namespace (their
 ``metadata.namespace``, or their provider's default namespace). Objects a Helm Release
@@ -10,12 +11,11 @@ carry the cluster-side guardrails (``draft-namespace-guardrails``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pack_support import (
     HELM_RELEASE_TYPE,
-    NAMESPACE_TYPE,
     PropPath,
     config_flag,
     config_text,
@@ -23,17 +23,16 @@ from pack_support import (
     container_label,
     containers,
     describe,
+    draft_namespaces,
     draft_prefix,
     get_path,
     in_draft_namespace,
     is_list,
-    kubernetes_namespace,
-    object_name,
+    namespace_or_none,
     pod_spec,
     prefix_schema,
     resource_type,
     secrecy,
-    selects_everything,
     show_path,
     shown,
     texts_schema,
@@ -47,10 +46,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 
 SERVICE_TYPES = frozenset({"kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"})
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -310,73 +307,6 @@ def validate_image_tags(args: ResourceValidationArgs, report: ReportViolation) -
 # --- stack policies --------------------------------------------------------------------------
 
 
-def _namespace_or_none(resource: Any) -> str | None:
-    try:
-        return kubernetes_namespace(resource)
-    except UnknownValueError:
-        return None
-
-
-def draft_namespaces(resources: Sequence[Any], prefix: str) -> dict[str, Any]:
-    """Draft namespace name -> its Namespace resource (None when the stack does not own it)."""
-    found: dict[str, Any] = {}
-    for resource in resources:
-        if resource_type(resource) == NAMESPACE_TYPE:
-            name = object_name(resource)
-            if name.startswith(prefix):
-                found[name] = resource
-    for resource in resources:
-        if resource_type(resource) == NAMESPACE_TYPE:
-            continue
-        namespace = _namespace_or_none(resource)
-        if namespace is not None and namespace.startswith(prefix):
-            found.setdefault(namespace, None)
-    return found
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (is_list(value) and len(value) == 0)
-
-
-def _denied_directions(policy: Any) -> set[str]:
-    """Directions a NetworkPolicy denies for every pod of its namespace."""
-    spec = get_path(policy.props, ("spec",))
-    if not isinstance(spec, Mapping):
-        return set()
-    if not selects_everything(spec.get("podSelector")):
-        return set()
-    types = spec.get("policyTypes")
-    types = list(types) if is_list(types) else []
-    denied = set()
-    if "Ingress" in types and _empty(spec.get("ingress")):
-        denied.add("Ingress")
-    if "Egress" in types and _empty(spec.get("egress")):
-        denied.add("Egress")
-    return denied
-
-
-def validate_default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
-    prefix = draft_prefix(args)
-    namespaces = draft_namespaces(args.resources, prefix)
-    denied: dict[str, set[str]] = {name: set() for name in namespaces}
-    for resource in args.resources:
-        if resource_type(resource) != NETWORK_POLICY:
-            continue
-        namespace = _namespace_or_none(resource)
-        if namespace in denied:
-            denied[namespace] |= _denied_directions(resource)
-    for name, directions in sorted(denied.items()):
-        missing = [d for d in ("Ingress", "Egress") if d not in directions]
-        if missing:
-            owner = namespaces[name]
-            report(
-                f"Draft namespace '{name}' has no default-deny NetworkPolicy for "
-                f"{' and '.join(missing)}: add one with podSelector {{}}, policyTypes "
-                f"[Ingress, Egress] and no rules, then allow only what the draft needs.",
-                owner.urn if owner is not None else None,
-            )
-
-
 def validate_namespace_guardrails(args: StackValidationArgs, report: ReportViolation) -> None:
     prefix = draft_prefix(args)
     level = config_text(args, "podSecurityLevel", "restricted")
@@ -384,7 +314,7 @@ def validate_namespace_guardrails(args: StackValidationArgs, report: ReportViola
     present: dict[str, set[str]] = {name: set() for name in namespaces}
     for resource in args.resources:
         if resource_type(resource) in (RESOURCE_QUOTA, LIMIT_RANGE):
-            namespace = _namespace_or_none(resource)
+            namespace = namespace_or_none(resource)
             if namespace in present:
                 present[namespace].add(resource_type(resource))
     for name, owner in sorted(namespaces.items(), key=lambda item: item[0]):
@@ -460,12 +390,6 @@ POLICIES = [
                 "forbiddenTags": texts_schema(FORBIDDEN_TAGS),
             }
         ),
-    ),
-    StackValidationPolicy(
-        name="draft-default-deny",
-        description="Every draft namespace has a default-deny NetworkPolicy (ingress and egress).",
-        validate=validate_default_deny,
-        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
     ),
     StackValidationPolicy(
         name="draft-namespace-guardrails",

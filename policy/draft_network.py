@@ -1,7 +1,9 @@
-"""Drafts' allow rules stay narrow: no NetworkPolicy re-opens what default-deny closed.
+"""Draft networks: every draft namespace starts closed, and no allow rule re-opens it.
 
-``draft-default-deny`` makes every draft namespace start closed; each NetworkPolicy after it
-opens a door. This policy refuses the doors that open onto everything, in either direction:
+``draft-default-deny`` (a stack policy) requires NetworkPolicies that deny all ingress and
+egress to every pod of each draft namespace the stack creates or deploys into. Each further
+NetworkPolicy opens a door; ``draft-network-allow-rules`` refuses the doors that open onto
+everything, in either direction:
 
 - a rule without peers (no ``from`` / ``to``, or an empty list): every source or destination,
   inside the cluster and out;
@@ -23,9 +25,12 @@ from typing import Any
 from pack_support import (
     PropPath,
     describe,
+    draft_namespaces,
+    draft_prefix,
     get_path,
     in_draft_namespace,
     is_list,
+    namespace_or_none,
     prefix_schema,
     resource_type,
     selects_everything,
@@ -36,17 +41,68 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
-NETWORK_POLICY_TYPES = frozenset(
-    {
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-        "kubernetes:networking.k8s.io/v1:NetworkPolicyPatch",
-    }
-)
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+NETWORK_POLICY_TYPES = frozenset({NETWORK_POLICY, NETWORK_POLICY + "Patch"})
 # direction -> (rules key, peers key, what the peers are)
 DIRECTIONS = {"ingress": ("from", "source"), "egress": ("to", "destination")}
 FIX = "name the peers: pods of this namespace, or a namespace by kubernetes.io/metadata.name"
+
+
+# --- default deny (stack policy) -------------------------------------------------------------
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (is_list(value) and len(value) == 0)
+
+
+def _denied_directions(policy: Any) -> set[str]:
+    """Directions a NetworkPolicy denies for every pod of its namespace."""
+    spec = get_path(policy.props, ("spec",))
+    if not isinstance(spec, Mapping):
+        return set()
+    try:
+        if not selects_everything(spec.get("podSelector")):
+            return set()
+    except UnknownValueError:
+        return set()  # a selector computed later is no default deny
+    types = spec.get("policyTypes")
+    types = list(types) if is_list(types) else []
+    denied = set()
+    if "Ingress" in types and _empty(spec.get("ingress")):
+        denied.add("Ingress")
+    if "Egress" in types and _empty(spec.get("egress")):
+        denied.add("Egress")
+    return denied
+
+
+def validate_default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
+    prefix = draft_prefix(args)
+    namespaces = draft_namespaces(args.resources, prefix)
+    denied: dict[str, set[str]] = {name: set() for name in namespaces}
+    for resource in args.resources:
+        if resource_type(resource) != NETWORK_POLICY:
+            continue
+        namespace = namespace_or_none(resource)
+        if namespace in denied:
+            denied[namespace] |= _denied_directions(resource)
+    for name, directions in sorted(denied.items()):
+        missing = [d for d in ("Ingress", "Egress") if d not in directions]
+        if missing:
+            owner = namespaces[name]
+            report(
+                f"Draft namespace '{name}' has no default-deny NetworkPolicy for "
+                f"{' and '.join(missing)}: add one with podSelector {{}}, policyTypes "
+                f"[Ingress, Egress] and no rules, then allow only what the draft needs.",
+                owner.urn if owner is not None else None,
+            )
+
+
+# --- allow rules -----------------------------------------------------------------------------
 
 
 def covers_every_address(cidr: Any) -> bool:
@@ -108,12 +164,20 @@ def validate_network_allow_rules(args: ResourceValidationArgs, report: ReportVio
         )
 
 
+_PREFIX = {"draftNamespacePrefix": prefix_schema()}
+
 POLICIES = [
+    StackValidationPolicy(
+        name="draft-default-deny",
+        description="Every draft namespace has a default-deny NetworkPolicy (ingress and egress).",
+        validate=validate_default_deny,
+        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
+    ),
     ResourceValidationPolicy(
         name="draft-network-allow-rules",
         description="Draft NetworkPolicies allow named peers only: no rule without peers, no "
         "empty peer, no every-namespace selector, no 0.0.0.0/0 or ::/0.",
         validate=validate_network_allow_rules,
-        config_schema=PolicyConfigSchema(properties={"draftNamespacePrefix": prefix_schema()}),
+        config_schema=PolicyConfigSchema(properties=dict(_PREFIX)),
     ),
 ]

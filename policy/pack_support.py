@@ -370,6 +370,31 @@ def object_name(args_or_resource: Any) -> str:
     return name if isinstance(name, str) and name else str(args_or_resource.name)
 
 
+def namespace_or_none(resource: Any) -> str | None:
+    """The namespace of a stack policy's resource; None when not known yet."""
+    try:
+        return kubernetes_namespace(resource)
+    except UnknownValueError:
+        return None
+
+
+def draft_namespaces(resources: Sequence[Any], prefix: str) -> dict[str, Any]:
+    """Draft namespace name -> its Namespace resource (None when the stack does not own it)."""
+    found: dict[str, Any] = {}
+    for resource in resources:
+        if resource_type(resource) == NAMESPACE_TYPE:
+            name = object_name(resource)
+            if name.startswith(prefix):
+                found[name] = resource
+    for resource in resources:
+        if resource_type(resource) == NAMESPACE_TYPE:
+            continue
+        namespace = namespace_or_none(resource)
+        if namespace is not None and namespace.startswith(prefix):
+            found.setdefault(namespace, None)
+    return found
+
+
 def in_draft_namespace(args: Any) -> str | None:
     """The draft namespace ``args`` lands in, or None when it is not in a draft."""
     namespace = kubernetes_namespace(args)
