@@ -37,14 +37,17 @@ def test_the_draft_plan_has_designs_shape_and_a_parented_namespace() -> None:
     assert stack["parent"] is None and component["parent"] == stack["urn"]
     assert namespace["parent"] == component["urn"]
     labels = namespace["inputs"]["metadata"]["labels"]
-    assert namespace["inputs"]["metadata"]["name"] == "draft-feature-x"
+    # The namespace carries its owner (team platform, service tasks of Pulumi.draft.yaml).
+    owned = json.loads(envctl("name", "feature/x", "--json").stdout)["namespace"]
+    assert owned.startswith("draft-feature-x-")
+    assert namespace["inputs"]["metadata"]["name"] == owned
     assert labels["environments.dev/branch"] == "feature-x"
     assert labels["app.kubernetes.io/managed-by"] == "environments"
     assert {"environments.dev/team", "environments.dev/sha", "environments.dev/expires-at"} <= set(
         labels
     )
     assert document["outputs"]["url"].startswith("https://feature-x.")
-    assert document["outputs"]["namespace"] == "draft-feature-x"
+    assert document["outputs"]["namespace"] == owned
 
 
 def test_a_ttl_beyond_48_hours_exits_2_naming_the_key_and_prints_no_plan() -> None:
