@@ -202,13 +202,13 @@ def validate_pod_security(args: ResourceValidationArgs, report: ReportViolation)
             for problem in _container_escapes(args, path, container):
                 report(f"{where}: {problem}", None)
     for path, value in _release_values(args):
-        flag = path[-1] if path else None
-        if flag in RELEASE_HOST_FLAGS:
+        key = path[-1] if path else None
+        if key in RELEASE_HOST_FLAGS:
             if value is True:
                 report(f"{where}: values {show_path(path[1:])} = true.", None)
-        elif flag == "hostPort" and isinstance(value, int | float) and value:
+        elif key == "hostPort" and isinstance(value, int | float) and value:
             report(f"{where}: values {show_path(path[1:])} opens a port on the node.", None)
-        elif flag == "hostPath" and value:
+        elif key == "hostPath" and value:
             node_path = value.get("path") if isinstance(value, Mapping) else value
             what = (
                 "the container runtime's socket"
