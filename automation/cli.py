@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from automation import PROJECT_ROOT
 from automation.lifecycle.cli import draft_app, staging_app
+from automation.lifecycle.vault_cli import vault_app
 from components.naming import NamingError, names_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(draft_app, name="draft")
 app.add_typer(staging_app, name="staging")
+app.add_typer(vault_app, name="vault")
 
 # Logs and pipes get whole lines (rich would cut the plan's tree at 80 columns).
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
