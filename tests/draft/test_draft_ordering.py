@@ -46,13 +46,20 @@ def test_migrations_wait_for_database_image_and_secrets(plan: Draft) -> None:
     } <= waits_for
 
 
-def test_the_smoke_test_waits_for_the_release_and_its_script(plan: Draft) -> None:
-    assert {"draft-release", "draft-smoke-script"} <= plan.depends(plan.named("draft-smoke"))
+def test_the_smoke_test_waits_for_the_release_its_script_and_its_login(plan: Draft) -> None:
+    waits_for = plan.depends(plan.named("draft-smoke"))
+    assert {"draft-release", "draft-smoke-script", "draft-smoke-credentials"} <= waits_for
+
+
+def test_the_database_secret_is_rendered_from_its_generator(plan: Draft) -> None:
+    assert "draft-db-password" in plan.depends(plan.named("draft-db-secret"))
+    assert "draft-db-secret" in plan.depends(plan.named("draft-db"))
 
 
 def test_workloads_wait_for_quota_limits_and_network_policies(plan: Draft) -> None:
     guardrails = {"draft-quota", "draft-limits", "draft-netpol-default-deny"}
-    guardrails |= {"draft-netpol-allow-same-namespace", "draft-netpol-allow-dns"}
+    guardrails |= {"draft-netpol-allow-egress-in-namespace", "draft-netpol-allow-dns"}
+    guardrails |= {"draft-netpol-allow-app", "draft-netpol-allow-database"}
     for name in ("draft-db", "draft-migrations", "draft-release", "draft-smoke"):
         assert guardrails <= plan.ancestors(plan.named(name)), name
 
