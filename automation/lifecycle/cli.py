@@ -34,6 +34,7 @@ from automation.lifecycle.drafts import (
     load_template,
     names_of,
     plan_draft,
+    service_of,
     template_prefixes,
     vault_ttl_of,
 )
@@ -274,6 +275,7 @@ def draft_destroy(
                 backoff,
                 lambda m: _say(redact, m),
                 env=vault.pulumi_env() if vault is not None else None,
+                service=service_of(template),
             )
         if result.status == "absent":
             out.print(f"{names.stack} does not exist; nothing to destroy", markup=False)

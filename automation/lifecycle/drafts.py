@@ -164,6 +164,11 @@ def _segment(value: Any, key: str) -> str:
     return value
 
 
+def service_of(template: Mapping[str, Any]) -> str:
+    """``draft:service`` of the template: the service whose drafts these are."""
+    return _segment(template.get("draft:service"), "draft:service in Pulumi.draft.yaml")
+
+
 def template_prefixes(template: Mapping[str, Any]) -> tuple[str, ...]:
     """The branch prefixes that get drafts (``draft:branchPrefixes``, default feature/ bugfix/)."""
     raw = _template_value(template, "draft:branchPrefixes", list(DEFAULT_PREFIXES))
@@ -223,16 +228,16 @@ def plan_draft(
     settings = parse_overrides(overrides or [])
     template = load_template(project_dir)
     prefixes = template_prefixes(template)
-    try:
-        names = names_for(branch, sha, prefixes)
-        short_sha(sha)
-    except NamingError as exc:
-        raise BadInput(f"--{exc}") from None
     chosen_team = _segment(
         team if team is not None else template.get("draft:team"),
         "--team" if team is not None else "draft:team in Pulumi.draft.yaml",
     )
-    service = _segment(template.get("draft:service"), "draft:service in Pulumi.draft.yaml")
+    service = service_of(template)
+    try:
+        names = names_for(branch, sha, prefixes, team=chosen_team, service=service)
+        short_sha(sha)
+    except NamingError as exc:
+        raise BadInput(f"--{exc}") from None
     ttl = _bounded_int(template, "draft:ttlHours", MAX_TTL_HOURS, 1, MAX_TTL_HOURS, "hours")
     vault_ttl = vault_ttl_of(template)
     prebuilt = (
@@ -371,6 +376,22 @@ def _url(outputs: Mapping[str, OutputValue]) -> str | None:
     return outputs["url"].value if "url" in outputs and not outputs["url"].secret else None
 
 
+def check_owner(
+    stack: str, existing: Mapping[str, ConfigValue], service: str, team: str | None = None
+) -> None:
+    """Refuse (exit 2, before any change) a stack of another service or team: two services
+    sharing a Pulumi backend and project have one ``draft-<slug>`` stack name per branch."""
+    owner = {"service": service, "team": team}
+    for key, wanted in owner.items():
+        have = existing.get(f"draft:{key}")
+        if wanted is not None and have is not None and have.value != wanted:
+            raise BadInput(
+                f"stack {stack} is the draft of {key} {have.value}, not {wanted}: nothing was "
+                "changed (expected: a Pulumi backend of the service's own, e.g. "
+                f"PULUMI_BACKEND_URL=s3://bucket/{owner['service']}, or another branch name)"
+            )
+
+
 def deploy_draft(
     ws: StackWorkspace,
     plan: DraftPlan,
@@ -391,6 +412,7 @@ def deploy_draft(
         created, existing = False, ws.get_config(stack)
     except StackMissing:
         created, existing = True, {}
+    check_owner(stack, existing, plan.service, plan.team)
     values = stack_config(plan, existing, secrets)
     check_settings(plan, existing, values)
     if created:
@@ -486,14 +508,18 @@ def destroy_draft(
     backoff: Backoff,
     notify: Callable[[str], None],
     env: Mapping[str, str] | None = None,
+    service: str | None = None,
 ) -> DestroyResult:
     """Destroy the draft's resources and remove its stack; a missing stack is success.
 
-    ``env`` is added to the environment of the destroy only (the Vault token).
+    ``env`` is added to the environment of the destroy only (the Vault token). With
+    ``service``, a stack of another service is refused (BadInput) and left alone.
     """
     stack = names.stack
     try:
         ws.select_stack(stack)
+        if service is not None:
+            check_owner(stack, ws.get_config(stack), service)
     except StackMissing:
         return DestroyResult(stack, "absent")
     try:

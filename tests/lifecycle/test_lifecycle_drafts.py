@@ -47,12 +47,13 @@ def test_redeploy_renews_the_expiry_and_keeps_the_stacks_own_settings(envctl, cl
     envctl.fake.set_config("draft-feature-login", {"draft:baseDomain": ConfigValue("x.test")})
     clock[0] += timedelta(hours=30)
 
-    result = deploy(envctl, "3333333cccc", "feature/login", "--team", "payments")
+    # Another --team would be another owner's draft: refused (test_draft_owners.py).
+    result = deploy(envctl, "3333333cccc", "feature/login")
 
     assert result.exit_code == 0, result.output
     config = envctl.fake.stacks["draft-feature-login"].config
     assert config["draft:baseDomain"].value == "x.test"
-    assert config["draft:team"].value == "payments"
+    assert config["draft:sha"].value == "3333333cccc"
     assert datetime.fromisoformat(config["draft:expiresAt"].value) == clock[0] + timedelta(hours=48)
     assert envctl.fake.calls_of("create_stack") == ["draft-feature-login"]
 
