@@ -12,7 +12,8 @@ resource is registered with one ``ConfigError``: one line per bad key, in
 Pulumi marks secrets per top-level key (``draft:chart`` is secret when any value under it
 was set with ``--secret``) and hands the program plain text. ``load_settings`` records those
 keys on the model (``secret_config``) so that a component passes what it reads from them on
-as a Pulumi secret (``keep_secret``), or refuses them (``refuse_secret_config``).
+as a Pulumi secret (``keep_secret``); a model's ``secret_carriers`` name the keys it can keep
+secret, and any other secret key is refused before validation (``refuse_secret_config``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import pulumi
 import yaml
@@ -59,6 +60,9 @@ class SettingsModel(BaseModel):
         # Python's re: patterns may use look-ahead (pydantic's default Rust engine cannot).
         regex_engine="python-re",
     )
+    # Top-level config names whose values the component keeps secret when they are secret
+    # config (``keep_secret``); ``load_settings`` refuses any other secret name. None: no check.
+    secret_carriers: ClassVar[frozenset[str] | None] = None
     _secret_config: frozenset[str] = PrivateAttr(default=frozenset())
 
     @property
@@ -69,19 +73,6 @@ class SettingsModel(BaseModel):
     def keep_secret(self, name: str, value: T) -> pulumi.Input[T]:
         """``value``, read from config name ``name``, as a Pulumi secret when ``name`` is one."""
         return pulumi.Output.secret(value) if name in self._secret_config else value
-
-    def refuse_secret_config(self, namespace: str, carriers: Collection[str]) -> None:
-        """A ConfigError for every secret top-level key not in ``carriers`` (the keys whose
-        values a component keeps secret); the others would reach resources in plain text."""
-        refused = sorted(self._secret_config - set(carriers))
-        if refused:
-            keys = ", ".join(f"{namespace}:{name}" for name in refused)
-            allowed = ", ".join(f"{namespace}:{name}" for name in sorted(carriers))
-            raise ConfigError(
-                f"{keys}: set as secret config, but these settings are used in plain text "
-                f"(names, labels, commands); expected: plain config (pulumi config set without "
-                f"--secret), with secrets only under {allowed} or in Vault"
-            )
 
 
 def stack_kind(stack: str) -> StackKind:
@@ -172,6 +163,20 @@ def secret_names(namespace: str, secret_keys: Iterable[str]) -> frozenset[str]:
     """Top-level names under ``namespace:`` among the full ``secret_keys``."""
     prefix = namespace + ":"
     return frozenset(k[len(prefix) :] for k in secret_keys if k.startswith(prefix))
+
+
+def refuse_secret_config(namespace: str, names: Collection[str], carriers: Collection[str]) -> None:
+    """A ConfigError for the secret top-level ``names`` outside ``carriers`` (the keys whose
+    values the component keeps secret): the others would reach resources in plain text."""
+    refused = sorted(set(names) - set(carriers))
+    if refused:
+        keys = ", ".join(f"{namespace}:{name}" for name in refused)
+        allowed = ", ".join(f"{namespace}:{name}" for name in sorted(carriers))
+        raise ConfigError(
+            f"{keys}: set as secret config, but used in plain text (names, labels, commands, "
+            f"paths); expected: plain config (pulumi config set without --secret); secrets "
+            f"belong under {allowed} or in Vault"
+        )
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[str]]:
@@ -418,7 +423,10 @@ def load_settings(
     if config is None:
         config = runtime_config()
         secret_keys = runtime_secret_keys(config)
+    secret = secret_names(namespace, secret_keys)
+    if model.secret_carriers is not None:
+        refuse_secret_config(namespace, secret, model.secret_carriers)
     stack = namespace_values(config, namespace)
     settings = validate_settings(model, namespace, deep_merge(template, stack), context)
-    settings._secret_config = secret_names(namespace, secret_keys)
+    settings._secret_config = secret
     return settings

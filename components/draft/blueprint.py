@@ -29,9 +29,6 @@ PULL_SECRET = "registry-pull"
 SMOKE_SECRET = "smoke-credentials"
 DB_NAME = "db"
 SECRET_STORE = "vault"
-# Top-level draft: keys whose values the draft keeps secret when set with --secret: the
-# secrets map, the Helm values (chart.values) and the build arguments (image.buildArgs).
-SECRET_CARRIERS = frozenset({"secrets", "chart", "image"})
 SMOKE_SCRIPT = "scripts/smoke_draft.sh"
 DB_URL_KEY = "url"
 MAX_HOSTNAME = 253
@@ -359,8 +356,6 @@ def _pull_secrets(settings: DraftSettings) -> tuple[str, ...]:
 
 def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -> DraftBlueprint:
     """The draft of ``settings`` (resolved), or a ConfigError naming what is wrong."""
-    # Values of other keys end up in names, labels and commands: they cannot stay secret.
-    settings.refuse_secret_config("draft", SECRET_CARRIERS)
     names = settings.names()
     assert names.image_tag is not None
     expires = settings.expiry(now)

@@ -13,7 +13,7 @@ import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_validator
 
@@ -599,11 +599,17 @@ class ExternalSecretsSettings(SettingsModel):
         ),
     ] = {}
     registry_pull_path: Annotated[
-        str | None,
+        Annotated[
+            str,
+            Field(
+                pattern=r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?)+$"
+            ),
+        ]
+        | None,
+        BeforeValidator(lambda value: None if value == "" else value),
         Field(
-            pattern=r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?)+$",
             description="Vault path under kvMount of read-only registry pull credentials, e.g. "
-            "platform/registry-pull; nodes pull with their own credentials when omitted",
+            "platform/registry-pull; nodes pull with their own credentials when omitted or empty",
         ),
     ] = None
     username_key: Annotated[
@@ -636,6 +642,10 @@ class IngressSettings(SettingsModel):
 
 class DraftSettings(SettingsModel):
     """Settings of one draft environment (config namespace ``draft:``)."""
+
+    # Kept secret when set with --secret: the map itself, the Helm values (chart.values) and
+    # the build arguments (image.buildArgs). Any other secret draft: key is refused.
+    secret_carriers: ClassVar[frozenset[str] | None] = frozenset({"secrets", "chart", "image"})
 
     team: Annotated[PathSegment, Field(description="owning team, used in draft/<team>/<service>")]
     service: Annotated[
