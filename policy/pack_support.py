@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeGuard
 
-import pulumi
-
 # The SDK's unknown-value marker: its proxy raises it when an unknown value is read.
 from pulumi_policy.proxy import UnknownValueError
 
@@ -72,10 +70,15 @@ def draft_stack(args: Any) -> str | None:
     """The stack's name when it is a draft stack (its name starts with the draft prefix).
 
     Cluster-wide objects and Vault resources have no namespace: what makes them a draft's is
-    the stack that creates them (``envctl draft up`` names it ``draft-<slug>``).
+    the stack that creates them (``envctl draft up`` names it ``draft-<slug>``). The stack is
+    read from the resource's URN (``urn:pulumi:<stack>::<project>::...``): the engine does not
+    tell a policy pack its stack any other way.
     """
-    stack = pulumi.get_stack()
-    return stack if isinstance(stack, str) and stack.startswith(draft_prefix(args)) else None
+    urn = getattr(args, "urn", "") or ""
+    stack = (
+        urn.split("::", 1)[0].removeprefix("urn:pulumi:") if urn.startswith("urn:pulumi:") else ""
+    )
+    return stack if stack.startswith(draft_prefix(args)) else None
 
 
 def prefix_schema() -> dict[str, Any]:
