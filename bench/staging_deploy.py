@@ -1,8 +1,8 @@
 """Wall time of a full staging deploy beside a bare `docker compose up --wait`, as a ratio.
 
 Starts the same real services the staging tests use (dockerd, sshd, Pebble, a local app
-repository), then in one run: (1) `pulumi up` of the staging stack through the tests'
-engine (preflight, checkout, .env, override, deploy with validation, pull-agent), and
+repository), then in one run: (1) the staging component's remote scripts through the tests'
+driver (preflight, checkout, .env, override, deploy with validation, pull-agent), and
 (2) a bare `docker compose --profile traefik up --detach --wait --build` of the same
 project with the same .env and override. Prints one JSON line. Needs root.
 """
@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.staging import services  # noqa: E402
-from tests.staging.conftest import SECRET_KEYS, StagingWorld  # noqa: E402
-from tests.staging.engine import Engine  # noqa: E402
+from tests.staging.conftest import StagingWorld  # noqa: E402
+from tests.staging.driver import StagingDriver  # noqa: E402
 
 
 def main() -> int:
@@ -38,9 +38,9 @@ def main() -> int:
         world = StagingWorld(docker, ssh, acme, repo, workdir)
 
         config = world.config("full")
-        engine = Engine()
+        driver = StagingDriver(ssh, config)
         started = time.monotonic()
-        result = engine.up(config, SECRET_KEYS)
+        result = driver.up()
         full = time.monotonic() - started
         if not result.ok:
             print(result.error, file=sys.stderr)
@@ -48,8 +48,8 @@ def main() -> int:
         app_dir = Path(config["staging:appDir"])
         env_text = (app_dir / ".env").read_text()
         override = (app_dir / ".deploy/live/compose.override.yml").read_text()
-        engine.up({**config, "staging:purgeVolumes": True}, SECRET_KEYS)
-        engine.destroy()
+        config["staging:purgeVolumes"] = True
+        driver.destroy()
 
         bare_dir = workdir / "bare"
         subprocess.run(

@@ -70,6 +70,16 @@ def parse_commit(stdout: str | None) -> str:
     return match.group(1) if match else ""
 
 
+def parse_deployed(stdout: str | None) -> str:
+    """The commit a deploy reports as live (its last line is ``deployed <sha>``)."""
+    return (stdout or "").strip().rpartition(" ")[2]
+
+
+def stdin_line(secret: str) -> str:
+    """A secret as the one stdin line the scripts ``read -r``."""
+    return secret + "\n"
+
+
 def install_file(settings: StagingSettings, target: str, mode: str) -> str:
     """Write stdin to ``target`` with ``mode`` (octal, e.g. '600')."""
     params = _project(settings)

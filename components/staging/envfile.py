@@ -39,6 +39,29 @@ def plain_values(settings: StagingSettings) -> dict[str, str]:
     return values
 
 
+def configured_secrets(settings: StagingSettings) -> dict[str, str]:
+    """The external secrets set in config (``staging:gitToken`` ...), by ``.env`` key."""
+    values = {
+        "GIT_TOKEN": settings.git_token,
+        "ESIA_CLIENT_ID": settings.esia_client_id,
+        "ESIA_CLIENT_SECRET": settings.esia_client_secret,
+        "MIS_API_KEY": settings.mis_api_key,
+    }
+    return {key: value.get_secret_value() for key, value in values.items() if value is not None}
+
+
+def traefik_auth(settings: StagingSettings, bcrypt_hash: str) -> str:
+    """The dashboard's basic-auth entry: ``user:bcrypt-hash``."""
+    return f"{settings.dashboard_user}:{bcrypt_hash}"
+
+
+def env_file(settings: StagingSettings, secrets: Mapping[str, str]) -> str:
+    """The staged ``.env``: the plain entries, then every non-empty secret over them."""
+    merged = plain_values(settings)
+    merged.update({key: value for key, value in secrets.items() if value})
+    return render_env(merged)
+
+
 def render_env(values: Mapping[str, str]) -> str:
     """``KEY='value'`` lines, keys sorted; refuses values with a quote or a line break."""
     lines = ["# Written by environments (staging) through stdin; mode 0600. Do not edit.\n"]

@@ -74,7 +74,7 @@ class StagingHost(pulumi.ComponentResource):
         self.checkout = self._command(
             "checkout",
             commands.checkout(s),
-            stdin=self.secrets.git_token.apply(lambda t: t + "\n"),
+            stdin=self.secrets.git_token.apply(commands.stdin_line),
             depends_on=[self.preflight],
         )
         self.env = self._command(
@@ -105,7 +105,7 @@ class StagingHost(pulumi.ComponentResource):
         self.deploy = self._command(
             "deploy",
             commit.apply(lambda c: commands.deploy(s, c)),
-            stdin=self.secrets.dashboard_password.apply(lambda p: p + "\n"),
+            stdin=self.secrets.dashboard_password.apply(commands.stdin_line),
             triggers=release_inputs,
             depends_on=[self.env, self.override, self.teardown],
         )
@@ -122,7 +122,7 @@ class StagingHost(pulumi.ComponentResource):
 
         self.url = pulumi.Output.from_input(f"https://{s.app_host}")
         self.dashboard_url = pulumi.Output.from_input(f"https://{s.dashboard_host}")
-        self.commit = self.deploy.stdout.apply(lambda out: (out or "").strip().rpartition(" ")[2])
+        self.commit = self.deploy.stdout.apply(commands.parse_deployed)
         self.dns = pulumi.Output.from_input(dns_records(s))
         self.register_outputs(
             {

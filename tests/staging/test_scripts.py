@@ -15,7 +15,7 @@ from components.staging.override import render_override
 from components.staging.render import render
 from components.staging.settings import StagingSettings, load_staging_settings
 from tests.conftest import unavailable
-from tests.staging.services import compose_plugin
+from tests.staging.services import ServiceUnavailable, compose_plugin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def all_commands(s: StagingSettings) -> dict[str, str]:
 @pytest.mark.parametrize("shell", ["sh", "dash", "bash", "busybox"])
 def test_every_rendered_script_parses(settings: StagingSettings, shell: str) -> None:
     if shutil.which(shell) is None:
-        pytest.skip(f"{shell} not installed")
+        unavailable(f"{shell} is not installed (bash tools/install-system-deps.sh)")
     argv = [shell, "sh", "-n"] if shell == "busybox" else [shell, "-n"]
     for name, text in all_commands(settings).items():
         done = subprocess.run(argv, input=text, capture_output=True, text=True)
@@ -101,9 +101,10 @@ def test_env_file_quotes_values_literally_and_refuses_what_it_cannot_hold() -> N
 
 def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_path: Path) -> None:
     """docker compose config (no engine needed) merges the override over an app file."""
-    plugin = compose_plugin()
-    if plugin is None:
-        pytest.skip("no docker-compose binary")
+    try:
+        compose_plugin()
+    except ServiceUnavailable as exc:
+        unavailable(str(exc))
     (tmp_path / "compose.yml").write_text(
         """services:
   app: {image: app, ports: ["3000:3000"], labels: ["traefik.http.routers.prod.rule=Host(`prod`)"]}
@@ -117,7 +118,8 @@ def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_
     (tmp_path / ".env").write_text(render_env({"TRAEFIK_AUTH": "admin:$2a$10$abcdefghijklmnop"}))
     done = subprocess.run(
         [
-            str(plugin),
+            "docker",
+            "compose",
             "-p",
             "t",
             "-f",
@@ -152,3 +154,15 @@ def test_override_is_read_by_compose_as_intended(settings: StagingSettings, tmp_
     assert merged["pull-agent"]["environment"]["DEPLOY_LOCK_FILE"].endswith(
         "/.deploy/lock/deploy.lock"
     )
+
+
+def test_docker_compose_is_the_real_plugin_that_fails_on_a_missing_file() -> None:
+    try:
+        compose_plugin()
+    except ServiceUnavailable as exc:
+        unavailable(str(exc))
+    done = subprocess.run(
+        ["docker", "compose", "-f", "/nonexistent.yml", "config"], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "/nonexistent.yml" in done.stderr
