@@ -85,7 +85,10 @@ def provision(
     ] = "jwt",
     also_read: Annotated[
         list[str] | None,
-        typer.Option(help="another service of the team the drafts sync (repeatable)"),
+        typer.Option(
+            help="another path the drafts read: a service of the team, or TEAM/SERVICE "
+            "(e.g. a shared registry pull path; repeatable)"
+        ),
     ] = None,
     service_account: Annotated[
         str | None, typer.Option(help="the drafts' service account [default: the service]")

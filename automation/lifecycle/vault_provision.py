@@ -5,7 +5,8 @@ a role. Per team/service an admin provisions (``envctl vault provision``, or the
 as ``vault``/``bao`` commands from ``render_commands``):
 
 * policy ``draft.<team>.<service>`` and Kubernetes auth role ``draft.<team>.<service>``: read
-  on ``<kv>/data/<team>/<service>`` (and any ``--also-read`` service of the same team), for
+  on ``<kv>/data/<team>/<service>`` (and any ``--also-read`` path: a service of the same
+  team, or ``<team>/<service>``, e.g. a shared registry pull path), for
   the service account ``<service>`` in the namespaces ``draft-*-<owner>`` (the team/service's
   drafts, ``components.naming``), for tokens of audience ``vault`` only;
 * policy ``ci.<team>.<service>`` and JWT (or AppRole) role ``ci.<team>.<service>``: the same
@@ -75,8 +76,9 @@ def _mount(name: str, value: str) -> str:
 def checked(request: ProvisionRequest) -> ProvisionRequest:
     """The request with every name and lifetime checked; BadInput names the option."""
     try:
-        for service in request.also_read:
-            check_segment("--also-read", service)
+        for path in request.also_read:
+            for part in path.split("/", 1):
+                check_segment("--also-read", part)
         names = vault_names(request.team, request.service)
         check_segment("--service-account", request.service_account or request.service)
     except NamingError as exc:
@@ -101,7 +103,13 @@ def checked(request: ProvisionRequest) -> ProvisionRequest:
         service=request.service,
         ci_bound_claims=dict(request.ci_bound_claims),
         ci_auth=request.ci_auth,
-        also_read=tuple(dict.fromkeys(s for s in request.also_read if s != request.service)),
+        also_read=tuple(
+            dict.fromkeys(
+                p if "/" in p else f"{request.team}/{p}"
+                for p in request.also_read
+                if p not in (request.service, f"{request.team}/{request.service}")
+            )
+        ),
         service_account=request.service_account or request.service,
         kv_mount=_mount("--kv-mount", request.kv_mount),
         kubernetes_mount=_mount("--kubernetes-mount", request.kubernetes_mount),
@@ -113,14 +121,13 @@ def checked(request: ProvisionRequest) -> ProvisionRequest:
 
 
 def read_policy(request: ProvisionRequest, role: str) -> str:
-    """HCL granting ``read`` on the team's own service paths and nothing else."""
-    services = (request.service, *request.also_read)
+    """HCL granting ``read`` on the service's own path (and ``also_read``), nothing else."""
+    paths = (f"{request.team}/{request.service}", *request.also_read)
     blocks = "".join(
-        f'path "{request.kv_mount}/data/{request.team}/{service}" {{\n'
-        '  capabilities = ["read"]\n}\n'
-        for service in services
+        f'path "{request.kv_mount}/data/{path}" {{\n  capabilities = ["read"]\n}}\n'
+        for path in paths
     )
-    return f"# {role}: read {request.team}'s draft secrets, nothing else\n{blocks}"
+    return f"# {role}: read these draft secrets, nothing else\n{blocks}"
 
 
 def _lifetime(ttl: int) -> dict[str, Any]:
