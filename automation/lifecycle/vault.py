@@ -6,11 +6,14 @@ older ``CI_JOB_JWT_V2``, or a GitHub Actions OIDC token fetched on the spot), wi
 used. The token Vault hands out is checked with ``lookup_self`` before it reads anything:
 its TTL must be at most one hour, and it must not outlive that by renewal (no period; a
 renewable token needs an explicit max TTL of at most one hour). Anything else is refused
-and the token revoked at once. The same token is lent to the Pulumi operation that
-follows (``VAULT_TOKEN`` and ``VAULT_ADDR`` in the Pulumi process's environment, never
-on a command line or in config): the program's ``vault.Provider`` manages the draft's
-Vault policy and role with it. It is renewed while the operation runs (never past its
-max TTL of at most an hour) and revoked when the operation ends, whatever the outcome.
+and the token revoked at once. The pipeline's role (``ci.<team>.<service>``, provisioned
+by an admin: ``vault_provision``) reads ``<kv>/<team>/<service>`` and can write nothing.
+The same token is lent to the Pulumi operation that follows (``VAULT_TOKEN`` and
+``VAULT_ADDR`` in the Pulumi process's environment, never on a command line or in
+config): the draft program no longer uses it, only stacks deployed while it managed
+per-draft Vault roles still hold a Vault provider. It is renewed while the operation runs
+(never past its max TTL of at most an hour) and revoked when the operation ends,
+whatever the outcome.
 """
 
 from __future__ import annotations
@@ -197,7 +200,7 @@ class VaultSession:
         return _read(self._client, kv_mount, f"{team}/{service}", path, redact)
 
     def pulumi_env(self) -> dict[str, str]:
-        """What the program's ``vault.Provider`` reads from its environment (never printed)."""
+        """What a ``vault.Provider`` reads from its environment (never printed)."""
         env = {"VAULT_ADDR": self.login.address, "VAULT_TOKEN": str(self._client.token)}
         if self.login.namespace:
             env["VAULT_NAMESPACE"] = self.login.namespace

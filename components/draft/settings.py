@@ -206,7 +206,8 @@ class VaultSettings(SettingsModel):
         Field(
             ge=60,
             le=MAX_VAULT_TOKEN_TTL,
-            description="seconds, 60 to 3600 (credentials live one hour at most)",
+            description="seconds, 60 to 3600, the longest a pipeline's Vault token may live "
+            "(envctl refuses longer ones; credentials live one hour at most)",
         ),
     ] = MAX_VAULT_TOKEN_TTL
 
