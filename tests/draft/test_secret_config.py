@@ -7,6 +7,7 @@ program) or from the caller, and refuses secret keys the model cannot keep secre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,10 +29,20 @@ class Unchecked(SettingsModel):
     host: str = "example.com"
 
 
+@pytest.fixture(autouse=True)
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """Outputs need an event loop (an offline plan earlier in the session unset it)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
 def _is_secret(value: Any) -> bool:
-    return isinstance(value, pulumi.Output) and bool(
-        pulumi.runtime.sync_await._sync_await(value.is_secret())  # type: ignore[attr-defined]
-    )
+    if not isinstance(value, pulumi.Output):
+        return False
+    return bool(asyncio.get_event_loop().run_until_complete(value.is_secret()))
 
 
 @pytest.fixture
