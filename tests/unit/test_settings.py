@@ -45,7 +45,8 @@ def test_stack_config_is_laid_over_the_template_key_by_key(project: Path) -> Non
 def test_branch_is_derived_from_a_plain_stack_name(project: Path) -> None:
     settings = load(project, "draft-bugfix-crash-42")
     assert settings.branch == "bugfix/crash-42"
-    assert settings.names().namespace == "draft-bugfix-crash-42"
+    assert settings.names().stack == "draft-bugfix-crash-42"
+    assert settings.names().namespace.startswith("draft-bugfix-crash-42-")  # + the owner
 
 
 def test_hashed_stacks_need_their_branch_and_it_must_match(project: Path) -> None:
