@@ -81,6 +81,8 @@ class Verdict:
 
 
 NEVER_DEPLOYED = "never deployed (no update in its history)"
+NEVER_DEPLOYED_GRACE = timedelta(hours=1)
+"""A stack with no update is left this long: its pipeline may be between create and up."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,12 @@ class Reaper:
             return None, status
         if status.expires_at is not None and status.expires_at <= self.now:
             return Verdict(f"expired at {status.expires_at.isoformat()}"), status
-        if status.last_update is None and status.last_result is None:
-            return Verdict(NEVER_DEPLOYED, never_deployed=True), status
+        if status.last_result is None:  # no update in its history
+            # The CLI reports a never-deployed stack's last change as its last update.
+            created = entry.last_update
+            if created is None or self.now - created > NEVER_DEPLOYED_GRACE:
+                return Verdict(NEVER_DEPLOYED, never_deployed=True), status
+            return None, status
         closed = self.review_closed(status.branch) if self.review_closed and status.branch else None
         if closed:
             return Verdict(f"merge request of {status.branch} is closed", False), status

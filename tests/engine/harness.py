@@ -36,7 +36,9 @@ def engine_env(state: Path) -> dict[str, str]:
     """Environment of the real CLI: toolchain first on PATH, a file backend under ``state``."""
     (state / "backend").mkdir(parents=True, exist_ok=True)
     return {
-        "PATH": os.pathsep.join([str(TOOLCHAIN), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "PATH": os.pathsep.join(
+            [str(TOOLCHAIN), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
         "PULUMI_HOME": str(state / "home"),
         "PULUMI_BACKEND_URL": (state / "backend").as_uri(),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,

@@ -34,7 +34,9 @@ RUNNABLE = [p for p in PROGRAM_DIRS if providers_of(p) <= BUILT_PROVIDERS]
 
 def test_most_example_programs_run_under_the_real_engine() -> None:
     """What is left out needs a provider the proxy does not serve, and nothing else."""
-    left_out = {p.name: providers_of(p) - BUILT_PROVIDERS for p in PROGRAM_DIRS if p not in RUNNABLE}
+    left_out = {
+        p.name: providers_of(p) - BUILT_PROVIDERS for p in PROGRAM_DIRS if p not in RUNNABLE
+    }
     assert all(left_out.values()), left_out
     assert len(RUNNABLE) >= 4, [p.name for p in RUNNABLE]
 
