@@ -71,7 +71,7 @@ def depth_report(plan: Plan) -> None:
     print("  " + " -> ".join(names[u] for u in path))
     roots = sorted(names[r.urn] for r in plan.resources if r.custom and not deps(r.urn))
     print(f"start at once (no dependency): {', '.join(roots)}")
-    for name in ("draft-image", "draft-vault-role", "draft-db"):
+    for name in ("draft-image", "draft-db"):
         resource = next(r for r in plan.resources if r.name == name)
         print(f"  depth of {name:<17} {len(chain(resource.urn)) - 1}")
 
