@@ -278,7 +278,9 @@ def flatten_config(config: Mapping[str, Any]) -> dict[str, str]:
             if "secure" in value:
                 return  # a template holds no secrets; the program refuses them too
             for key, inner in value.items():
-                walk(f"{prefix}.{key}", inner)
+                # Keys such as app.kubernetes.io/name take Pulumi's quoted path form.
+                plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(key))
+                walk(f"{prefix}.{key}" if plain else f'{prefix}["{key}"]', inner)
         elif isinstance(value, list):
             for index, inner in enumerate(value):
                 walk(f"{prefix}[{index}]", inner)

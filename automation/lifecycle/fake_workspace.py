@@ -58,7 +58,7 @@ class FakeStack:
         return {k: SECRET_MASK if v.secret else v.value for k, v in self.config.items()}
 
 
-_PATH_PART = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+_PATH_PART = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["([^"]+)"\]')
 
 
 def _typed(text: str) -> Any:
@@ -72,7 +72,7 @@ def _set_path(config: dict[str, ConfigValue], key: str, value: ConfigValue) -> N
     """Store ``draft:vault.address`` or ``draft:mocks[0].name`` as Pulumi does with --path."""
     namespace, _, path = key.partition(":")
     parts: list[str | int] = [
-        int(index) if index else name for name, index in _PATH_PART.findall(path)
+        int(index) if index else name or quoted for name, index, quoted in _PATH_PART.findall(path)
     ]
     top, rest = parts[0], parts[1:]
     if not rest:
