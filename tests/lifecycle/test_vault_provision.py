@@ -30,13 +30,11 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import hvac
@@ -56,6 +54,7 @@ from automation.lifecycle.vault_provision import (
     render_commands,
 )
 from components.naming import names_for, vault_names
+from tests.lifecycle.conftest import _bao_binary
 
 pytestmark = pytest.mark.vault
 
@@ -457,9 +456,7 @@ def test_a_pipelines_jwt_is_no_draft_identity_and_the_draft_role_no_jwt_role(pro
 
 def test_the_printed_bao_commands_create_what_provision_writes(provisioned) -> None:
     request = request_for("team-c", "tasks")
-    script = render_commands(
-        provision_writes(request), cli=str(Path(sys.executable).with_name("bao"))
-    )
+    script = render_commands(provision_writes(request), cli=str(_bao_binary()))
     env = {
         **os.environ,
         "BAO_ADDR": provisioned.address,
