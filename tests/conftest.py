@@ -30,3 +30,19 @@ def unavailable(reason: str) -> None:
 def repo() -> Path:
     """The repository root (the project's Pulumi program)."""
     return REPO
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The real Pulumi CLI (`make toolchain`) with a file backend under ``tmp_path``.
+
+    Also set on this process: the Automation API finds the CLI on PATH and runs inline
+    programs here.
+    """
+    from tests.engine.harness import engine_env, require_toolchain
+
+    require_toolchain("pulumi")
+    env = engine_env(tmp_path / "pulumi")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

@@ -18,6 +18,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -129,11 +130,14 @@ class Cluster:
         context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
         return context
 
-    def request(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
+    def request(
+        self, method: str, path: str, body: object | None = None, patch: bool = False
+    ) -> tuple[int, object]:
         """One API request as the admin; returns (status, decoded JSON body)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.server + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
+        kind = "application/merge-patch+json" if patch else "application/json"
+        request.add_header("Content-Type", kind)
         try:
             with urllib.request.urlopen(request, context=self._context(), timeout=30) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -158,6 +162,20 @@ class Cluster:
         body = self.get(path)
         assert isinstance(body, dict)
         return list(body.get("items") or [])
+
+    def patch_status(self, path: str, status: dict[str, object]) -> None:
+        self.request("PATCH", f"{path}/status", {"status": status}, patch=True)
+
+    def add_volumes(self, count: int, size: str = "10Gi") -> None:
+        """``count`` PersistentVolumes without a class, for claims to bind (no provisioner runs)."""
+        for _ in range(count):
+            self.apply("/api/v1/persistentvolumes", {
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"generateName": "test-pv-"},
+                "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
+                         "storageClassName": "", "hostPath": {"path": "/tmp/unused"},
+                         "persistentVolumeReclaimPolicy": "Retain"},
+            })  # fmt: skip
 
     def fail_jobs(self, *names: str) -> None:
         """From now on, pods of the Jobs ``names`` fail; no names: every Job succeeds again."""
@@ -282,3 +300,67 @@ def have_binaries() -> list[str]:
     return [b for b in BINARIES if not os.access(TOOLCHAIN / b, os.X_OK)] + (
         [] if shutil.which("openssl") else ["openssl"]
     )
+
+
+class StandIns(threading.Thread):
+    """What a real cluster's add-ons would do, as far as the draft's awaits can tell.
+
+    - an ingress controller: gives every Ingress a load-balancer address;
+    - the External Secrets operator: writes each ExternalSecret's target Secret (its named
+      keys and template keys, with placeholder values) and marks it Ready.
+    Nothing else: no secret is read from anywhere, no traffic is routed.
+    """
+
+    INGRESS_IP = "10.0.0.100"
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__(daemon=True, name="cluster-stand-ins")
+        self.cluster = cluster
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.5):
+            try:
+                self._ingresses()
+                self._external_secrets()
+            except (OSError, LookupError, RuntimeError):
+                continue  # the API server is restarting or stopping
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=10)
+
+    def _ingresses(self) -> None:
+        for ingress in self.cluster.items("/apis/networking.k8s.io/v1/ingresses"):
+            meta, status = ingress["metadata"], ingress.get("status") or {}
+            assert isinstance(meta, dict) and isinstance(status, dict)
+            if not (status.get("loadBalancer") or {}).get("ingress"):
+                path = f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/{meta['name']}"
+                self.cluster.patch_status(
+                    path, {"loadBalancer": {"ingress": [{"ip": self.INGRESS_IP}]}}
+                )
+
+    def _external_secrets(self) -> None:
+        api = "/apis/external-secrets.io/v1"
+        if not self.cluster.exists(f"{api}/externalsecrets"):
+            return
+        for es in self.cluster.items(f"{api}/externalsecrets"):
+            meta, spec = es["metadata"], es.get("spec") or {}
+            assert isinstance(meta, dict) and isinstance(spec, dict)
+            conditions = (es.get("status") or {}).get("conditions") or []  # type: ignore[union-attr]
+            if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+                continue
+            target = spec.get("target") or {}
+            keys = {d["secretKey"] for d in spec.get("data") or []}
+            keys |= set((target.get("template") or {}).get("data") or {})
+            namespace = meta["namespace"]
+            self.cluster.apply(f"/api/v1/namespaces/{namespace}/secrets", {
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": target.get("name") or meta["name"], "namespace": namespace},
+                "stringData": {key: "placeholder" for key in sorted(keys)},
+            })  # fmt: skip
+            self.cluster.patch_status(
+                f"{api}/namespaces/{namespace}/externalsecrets/{meta['name']}",
+                {"conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced",
+                                 "message": "stand-in", "lastTransitionTime": "2026-01-01T00:00:00Z"}]},
+            )  # fmt: skip

@@ -1,10 +1,11 @@
-"""PulumiWorkspace, the Automation API implementation, against a stand-in `pulumi` binary.
+"""PulumiWorkspace, the Automation API implementation, on the real Pulumi CLI (marker `engine`).
 
-No Pulumi CLI can be installed here, so a small script named `pulumi` on PATH records
-every invocation (arguments and standard input) and answers like the CLI does. That is
-enough to prove what the wrapper itself is responsible for: secret config never on a
-command line, and the CLI's errors mapped onto StackLocked / StackMissing /
-OperationFailed / PulumiCliMissing.
+The CLI that `make toolchain` built runs every command against a `file://` backend. A thin
+pass-through named `pulumi` sits in front of it and records each call's arguments, standard
+input and `VAULT_TOKEN`, then runs the real CLI with them, so a test can prove what the wrapper
+is responsible for: secret config never on a command line, a lent token only in the process
+environment, and the CLI's own errors mapped onto StackLocked / StackMissing / OperationFailed /
+PulumiCliMissing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,40 +21,58 @@ from pulumi.automation import ConfigValue
 
 from automation.lifecycle.errors import OperationFailed, PulumiCliMissing, StackLocked, StackMissing
 from automation.lifecycle.pulumi_workspace import PulumiWorkspace
+from tests.engine.harness import TOOLCHAIN
 
-STAND_IN = r"""#!/bin/sh
-# records argv (one file per call) and stdin, then answers like the Pulumi CLI
-n=$(ls "$FAKE_PULUMI_LOG" | wc -l)
-printf '%s\n' "$@" > "$FAKE_PULUMI_LOG/call-$n.args"
-printf '%s' "${VAULT_TOKEN:-}" > "$FAKE_PULUMI_LOG/call-$n.token"
-case " $* " in
-  *" version "*) echo "v3.272.0"; exit 0 ;;
+pytestmark = pytest.mark.engine
+
+PASS_THROUGH = r"""#!/bin/sh
+# records argv, VAULT_TOKEN and (for config set) stdin, then runs the real CLI with them
+n=$(ls "$PULUMI_CALL_LOG" | wc -l)
+printf '%s\n' "$@" > "$PULUMI_CALL_LOG/call-$n.args"
+printf '%s' "${VAULT_TOKEN:-}" > "$PULUMI_CALL_LOG/call-$n.token"
+case " $* " in *" config set "*)
+  cat > "$PULUMI_CALL_LOG/call-$n.stdin"
+  exec "$REAL_PULUMI" "$@" < "$PULUMI_CALL_LOG/call-$n.stdin" ;;
 esac
-if [ -n "$FAKE_PULUMI_READS_STDIN" ]; then cat > "$FAKE_PULUMI_LOG/call-$n.stdin"; fi
-if [ -n "$FAKE_PULUMI_STDERR" ]; then echo "$FAKE_PULUMI_STDERR" >&2; exit 255; fi
-case " $* " in
-  *" stack output "*) echo '{}' ;;
-  *" stack history "*) echo '[{"kind":"update","startTime":"2026-11-22T10:00:00.000Z",'\
-'"message":"","environment":{},"config":{},"result":"succeeded","version":1}]' ;;
-  *" stack ls "*) echo '[{"name":"draft-feature-x","current":false,'\
-'"lastUpdate":"2026-11-22T10:00:00.000Z","updateInProgress":false}]' ;;
-esac
-exit 0
+exec "$REAL_PULUMI" "$@"
+"""
+
+PROGRAM = """\
+import os
+import pulumi
+
+if os.environ.get("PROGRAM_FAILS"):
+    raise RuntimeError("the program failed on purpose")
+pulumi.export("url", "https://feature-x.drafts.example.com")
 """
 
 
 @pytest.fixture
-def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def calls_log(engine: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bin_dir, log = tmp_path / "bin", tmp_path / "log"
     bin_dir.mkdir()
     log.mkdir()
     script = bin_dir / "pulumi"
-    script.write_text(STAND_IN)
+    script.write_text(PASS_THROUGH)
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_PULUMI_LOG", str(log))
-    monkeypatch.setenv("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true")
+    monkeypatch.setenv("PULUMI_CALL_LOG", str(log))
+    monkeypatch.setenv("REAL_PULUMI", str(TOOLCHAIN / "pulumi"))
     return log
+
+
+@pytest.fixture
+def project(engine: dict[str, str], tmp_path: Path) -> Path:
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "Pulumi.yaml").write_text("name: environments\nruntime: python\n")
+    (work / "__main__.py").write_text(PROGRAM)
+    return work
+
+
+def command(args: list[str]) -> str:
+    """The CLI command of a call (``up``, ``stack``...), past the global flags."""
+    return next((a for a in args if not a.startswith("-")), "")
 
 
 def calls(log: Path) -> list[tuple[list[str], str | None]]:
@@ -64,10 +84,10 @@ def calls(log: Path) -> list[tuple[list[str], str | None]]:
 
 
 def test_secret_config_goes_through_stdin_never_the_command_line(
-    stand_in: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    calls_log: Path, project: Path
 ) -> None:
-    monkeypatch.setenv("FAKE_PULUMI_READS_STDIN", "1")
-    ws = PulumiWorkspace(tmp_path)
+    ws = PulumiWorkspace(project)
+    ws.create_stack("draft-feature-x")
     secret = json.dumps({"DB_PASSWORD": "pw-never-in-argv-93"})
 
     ws.set_config(
@@ -78,85 +98,93 @@ def test_secret_config_goes_through_stdin_never_the_command_line(
         },
     )
 
-    recorded = calls(stand_in)
+    recorded = calls(calls_log)
     assert all("pw-never-in-argv-93" not in " ".join(args) for args, _ in recorded)
-    plain = next(args for args, _ in recorded if "set-all" in args)
-    assert "draft:branch=feature/x" in plain and "--path" in plain
     secret_call = next((args, stdin) for args, stdin in recorded if "--secret" in args)
-    assert "draft:secrets" in secret_call[0]
-    assert secret_call[1] == secret
+    assert "draft:secrets" in secret_call[0] and secret_call[1] == secret
+    stored = (project / "Pulumi.draft-feature-x.yaml").read_text()
+    assert "pw-never-in-argv-93" not in stored and "secure:" in stored
+    config = ws.get_config("draft-feature-x")
+    assert config["draft:secrets"].secret and config["draft:secrets"].value == secret
+    assert config["draft:branch"].value == "feature/x"
 
 
-def test_stacks_are_listed_with_aware_times(stand_in: Path, tmp_path: Path) -> None:
-    (entry,) = PulumiWorkspace(tmp_path).list_stacks()
-    assert entry.name == "draft-feature-x"
-    assert entry.last_update is not None and entry.last_update.utcoffset() is not None
+def test_an_update_runs_the_project_and_its_history_and_outputs_are_read(
+    calls_log: Path, project: Path
+) -> None:
+    ws = PulumiWorkspace(project)
+    ws.create_stack("draft-feature-x")
+
+    ws.up("draft-feature-x", message="envctl draft up abc1234")
+
+    (up,) = [args for args, _ in calls(calls_log) if command(args) == "up"]
+    assert "--refresh" in up  # a re-run restores what was deleted behind Pulumi's back
+    assert ws.outputs("draft-feature-x")["url"].value == "https://feature-x.drafts.example.com"
+    (record,) = ws.history("draft-feature-x", limit=1)
+    assert record.kind == "update" and record.succeeded
+    assert record.message == "envctl draft up abc1234"
+    assert record.started.utcoffset() is not None
+    (entry,) = ws.list_stacks()
+    assert entry.name == "draft-feature-x" and entry.last_update is not None
+    assert entry.last_update.utcoffset() is not None
 
 
-@pytest.mark.parametrize(
-    ("stderr", "error"),
-    [
-        (
-            "error: the stack is currently locked by 1 lock(s). Either wait for the other "
-            "process(es) to end or delete the lock file with `pulumi cancel`.",
-            StackLocked,
-        ),
-        ("error: [409] Conflict: Another update is currently in progress.", StackLocked),
-        ("error: no stack named 'draft-feature-x' found", StackMissing),
-        ("error: update failed: Job 'draft-smoke' failed", OperationFailed),
-    ],
-)
-def test_cli_errors_are_translated(stand_in, tmp_path, monkeypatch, stderr, error) -> None:
-    ws = PulumiWorkspace(tmp_path)
-    monkeypatch.setenv("FAKE_PULUMI_STDERR", stderr)
+def test_a_failing_program_is_an_operation_failed_with_the_clis_error(
+    engine: dict[str, str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROGRAM_FAILS", "1")  # the inline program runs in this process
+    ws = PulumiWorkspace(project)
+    ws.create_stack("draft-feature-x")
 
-    with pytest.raises(error) as raised:
+    with pytest.raises(OperationFailed, match="the program failed on purpose"):
         ws.up("draft-feature-x")
 
-    if error is OperationFailed:
-        assert str(raised.value) == "error: update failed: Job 'draft-smoke' failed"
+
+def test_a_missing_stack_is_stack_missing(engine: dict[str, str], project: Path) -> None:
+    with pytest.raises(StackMissing):
+        PulumiWorkspace(project).select_stack("draft-nowhere")
+
+
+def test_a_held_lock_is_stack_locked(engine: dict[str, str], project: Path) -> None:
+    """A lock left by a killed `pulumi up` (the file backend's lock file) blocks an update."""
+    ws = PulumiWorkspace(project)
+    ws.create_stack("draft-feature-x")
+    backend = Path(engine["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    locks = backend / ".pulumi/locks/organization/environments/draft-feature-x"
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / f"{uuid.uuid4()}.json").write_text(
+        json.dumps({"pid": 999999, "username": "ci", "hostname": "runner-1",
+                    "timestamp": "2026-12-01T10:00:00Z"})
+    )  # fmt: skip
+
+    with pytest.raises(StackLocked):
+        ws.up("draft-feature-x")
+
+
+def test_set_env_reaches_the_process_environment_never_its_arguments(
+    calls_log: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    ws = PulumiWorkspace(project)
+    ws.create_stack("draft-feature-x")
+
+    ws.set_env({"VAULT_TOKEN": "hvs.lent-token-73", "VAULT_ADDR": "https://vault.test"})
+    ws.up("draft-feature-x")
+    ws.set_env({})
+    ws.destroy("draft-feature-x")
+
+    def token_of(name: str) -> str:
+        for args in sorted(calls_log.glob("*.args"), key=lambda p: int(p.stem.split("-")[1])):
+            if command(args.read_text().splitlines()) == name:
+                return args.with_suffix(".token").read_text()
+        raise AssertionError(f"no {name} call")
+
+    assert token_of("up") == "hvs.lent-token-73"
+    assert token_of("destroy") == ""
+    assert all("hvs.lent-token-73" not in " ".join(args) for args, _ in calls(calls_log))
 
 
 def test_no_cli_on_path_is_reported_as_missing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(PulumiCliMissing, match=r"https://www\.pulumi\.com/docs/install/"):
         PulumiWorkspace(tmp_path)
-
-
-def test_up_refreshes_first_so_a_rerun_restores_deleted_resources(stand_in, tmp_path) -> None:
-    PulumiWorkspace(tmp_path).up("draft-feature-x", message="envctl draft up abc1234")
-
-    (up,) = [args for args, _ in calls(stand_in) if "up" in args]
-    assert "--refresh" in up and "--yes" in up
-    assert up[up.index("--stack") + 1] == "draft-feature-x"
-
-
-def test_history_is_read_without_secrets_and_with_aware_times(stand_in, tmp_path) -> None:
-    (record,) = PulumiWorkspace(tmp_path).history("draft-feature-x", limit=1)
-
-    assert record.kind == "update" and record.succeeded
-    assert record.started.utcoffset() is not None
-    (history_call,) = [args for args, _ in calls(stand_in) if "history" in args]
-    assert "--show-secrets" not in history_call
-
-
-def test_set_env_reaches_the_process_environment_never_its_arguments(
-    stand_in, tmp_path, monkeypatch
-) -> None:
-    monkeypatch.delenv("VAULT_TOKEN", raising=False)
-    ws = PulumiWorkspace(tmp_path)
-
-    ws.set_env({"VAULT_TOKEN": "hvs.lent-token-73", "VAULT_ADDR": "https://vault.test"})
-    ws.destroy("draft-feature-x")
-    ws.set_env({})
-    ws.up("draft-feature-x")
-
-    def token_of(command: str) -> str:
-        for args in sorted(stand_in.glob("*.args"), key=lambda p: int(p.stem.split("-")[1])):
-            if command in args.read_text().splitlines():
-                return args.with_suffix(".token").read_text()
-        raise AssertionError(f"no {command} call")
-
-    assert token_of("destroy") == "hvs.lent-token-73"
-    assert token_of("up") == ""
-    assert all("hvs.lent-token-73" not in " ".join(args) for args, _ in calls(stand_in))
