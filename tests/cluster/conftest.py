@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster.cluster import Cluster, have_binaries, start_cluster
+from tests.cluster.cluster import Cluster, have_binaries, start_cluster, wait_for
 from tests.conftest import unavailable
 from tests.engine.harness import TOOLCHAIN
 
@@ -20,10 +20,22 @@ def install_crds(cluster: Cluster) -> None:
     manifests = sorted(CRDS.glob("*.yaml"))
     if not manifests:
         unavailable("no CRD manifests in .toolchain/crds: run `make toolchain`")
+    api = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    names = []
     for manifest in manifests:
         for crd in yaml.safe_load_all(manifest.read_text()):
             if crd:
-                cluster.apply("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+                cluster.apply(api, crd)
+                names.append(crd["metadata"]["name"])
+
+    def established(name: str) -> bool:
+        crd = cluster.get(f"{api}/{name}")
+        assert isinstance(crd, dict)
+        conditions = crd.get("status", {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+    for name in names:
+        wait_for(lambda name=name: established(name), f"CRD {name}")
 
 
 @pytest.fixture(scope="session")
