@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import subprocess
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -661,7 +662,14 @@ class DraftSettings(SettingsModel):
     ] = None
     sha: Annotated[
         str | None,
-        Field(description="commit id, 7-64 hex characters; git HEAD of the project when omitted"),
+        Field(description="commit id being deployed, 7-64 hex characters (envctl draft up sets it)"),
+    ] = None
+    deployed_at: Annotated[
+        datetime | None,
+        Field(
+            description="ISO 8601 time of this deploy, e.g. 2026-11-22T12:00:00Z (envctl draft up "
+            "sets it on every deploy; the program never reads the clock)"
+        ),
     ] = None
     ttl_hours: Annotated[
         int,
@@ -672,8 +680,8 @@ class DraftSettings(SettingsModel):
     expires_at: Annotated[
         datetime | None,
         Field(
-            description="ISO 8601 time the draft expires, at most 48 h ahead; "
-            "now + ttlHours when omitted"
+            description="ISO 8601 time the draft expires, after deployedAt and at most 48 h "
+            "after it; deployedAt + ttlHours when omitted"
         ),
     ] = None
     branch_prefixes: Annotated[
@@ -724,9 +732,11 @@ class DraftSettings(SettingsModel):
             self.branch, self.sha, self.branch_prefixes, team=self.team, service=self.service
         )
 
-    def expiry(self, now: datetime) -> datetime:
-        """When this draft expires: the explicit ``expiresAt`` or ``now + ttlHours``."""
-        return self.expires_at or now + timedelta(hours=self.ttl_hours)
+    @property
+    def expiry(self) -> datetime:
+        """When this draft expires: the explicit ``expiresAt`` or ``deployedAt + ttlHours``."""
+        assert self.deployed_at is not None, "resolve_draft() first"
+        return self.expires_at or self.deployed_at + timedelta(hours=self.ttl_hours)
 
     def secret(self, key: str) -> str | None:
         """The plain value of ``draft:secrets.<key>`` (wrap it in Output.secret), or None."""
@@ -746,20 +756,6 @@ class DraftSettings(SettingsModel):
 
 # Object names the environment itself uses in the namespace (mock services may not take them).
 RESERVED_NAMES = frozenset({"db", "smoke", "vault", "registry-pull"})
-
-
-def _git_head(project_dir: Path) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(project_dir), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def branch_for_stack(stack: str, prefixes: tuple[str, ...]) -> str | None:
@@ -792,10 +788,16 @@ def _check_secrets(settings: DraftSettings) -> None:
         )
 
 
-def resolve_draft(
-    settings: DraftSettings, stack: str, project_dir: Path, now: datetime
-) -> DraftSettings:
-    """Fill branch and sha, and check that they, the prefixes and the expiry fit ``stack``."""
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def resolve_draft(settings: DraftSettings, stack: str) -> DraftSettings:
+    """Fill branch, check branch, sha, prefixes and times fit ``stack``; ConfigError if not.
+
+    Reads neither the clock nor git: the same config gives the same settings. The expiry is
+    checked against ``deployedAt`` (structure); that it has not passed is the reapers' job.
+    """
     try:
         prefixes = validate_prefixes(settings.branch_prefixes)
     except NamingError as exc:
@@ -806,10 +808,11 @@ def resolve_draft(
             f"draft:branch is required but not set (expected: the git branch of stack {stack}, "
             "e.g. feature/login; only stacks of plain lowercase branch names can do without it)"
         )
-    sha = settings.sha or _git_head(project_dir)
+    sha = settings.sha
     if sha is None:
         raise ConfigError(
-            "draft:sha is required but not set (expected: the commit id being deployed)"
+            "draft:sha is required but not set (expected: the commit id being deployed, "
+            "7-64 hex characters; envctl draft up sets it)"
         )
     try:
         names = names_for(branch, sha, prefixes)
@@ -821,26 +824,26 @@ def resolve_draft(
             f"draft:branch belongs to stack {names.stack}, not {stack} "
             f"(expected: run it as 'pulumi up --stack {names.stack}')"
         )
-    if settings.expires_at is not None:
-        expires = settings.expires_at
-        if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=UTC)
-        if not now < expires <= now + timedelta(hours=MAX_TTL_HOURS):
-            raise ConfigError(
-                "draft:expiresAt is invalid (expected: an ISO 8601 time in the future, "
-                f"at most {MAX_TTL_HOURS} hours from now)"
-            )
-        settings = settings.model_copy(update={"expires_at": expires})
+    if settings.deployed_at is None:
+        raise ConfigError(
+            "draft:deployedAt is required but not set (expected: the ISO 8601 time of this "
+            "deploy, e.g. 2026-11-22T12:00:00Z; envctl draft up sets it on every deploy)"
+        )
+    deployed = _utc(settings.deployed_at)
+    expires = None if settings.expires_at is None else _utc(settings.expires_at)
+    if expires is not None and not deployed < expires <= deployed + timedelta(hours=MAX_TTL_HOURS):
+        raise ConfigError(
+            "draft:expiresAt is invalid (expected: an ISO 8601 time after draft:deployedAt, "
+            f"at most {MAX_TTL_HOURS} hours after it)"
+        )
+    settings = settings.model_copy(update={"deployed_at": deployed, "expires_at": expires})
     _check_secrets(settings)
     return settings.model_copy(update={"branch": branch, "sha": sha.strip().lower()})
 
 
 def load_draft_settings(
-    stack: str,
-    project_dir: Path,
-    config: dict[str, Any] | None = None,
-    now: datetime | None = None,
+    stack: str, project_dir: Path, config: dict[str, Any] | None = None
 ) -> DraftSettings:
     """Validated, resolved settings of draft stack ``stack``."""
     settings = load_settings(DraftSettings, "draft", "draft", project_dir, config)
-    return resolve_draft(settings, stack, project_dir, now or datetime.now(UTC))
+    return resolve_draft(settings, stack)
