@@ -12,7 +12,7 @@ its port:
 - ``allow-monitoring`` (monitoring on): the app's pods, on ``draft:network.metricsPort``, from
   Prometheus's pods;
 - ``allow-dns``: egress to the cluster DNS pods (and NodeLocal DNSCache's address) on 53;
-- ``allow-egress-in-namespace``: egress to exactly the flows above that stay in the namespace;
+- ``allow-namespace-egress``: egress to exactly the flows above that stay in the namespace;
 - ``allow-egress-<name>``: the targets of ``draft:network.egress``.
 
 No egress to Vault or the registry: External Secrets' controller reads Vault, and the nodes
@@ -158,7 +158,7 @@ def _specs(plan: DraftBlueprint) -> dict[str, net.NetworkPolicySpecArgs]:
             pod_selector=selected, policy_types=["Ingress"], ingress=rules
         )
     if egress_in_namespace:
-        specs["allow-egress-in-namespace"] = net.NetworkPolicySpecArgs(
+        specs["allow-namespace-egress"] = net.NetworkPolicySpecArgs(
             pod_selector=ALL_PODS, policy_types=["Egress"], egress=egress_in_namespace
         )
     for extra in network.egress:

@@ -58,7 +58,7 @@ def test_the_database_secret_is_rendered_from_its_generator(plan: Draft) -> None
 
 def test_workloads_wait_for_quota_limits_and_network_policies(plan: Draft) -> None:
     guardrails = {"draft-quota", "draft-limits", "draft-netpol-default-deny"}
-    guardrails |= {"draft-netpol-allow-egress-in-namespace", "draft-netpol-allow-dns"}
+    guardrails |= {"draft-netpol-allow-namespace-egress", "draft-netpol-allow-dns"}
     guardrails |= {"draft-netpol-allow-app", "draft-netpol-allow-database"}
     for name in ("draft-db", "draft-migrations", "draft-release", "draft-smoke"):
         assert guardrails <= plan.ancestors(plan.named(name)), name
