@@ -7,8 +7,10 @@ no CLI -> ``PulumiCliMissing``, ``ConcurrentUpdateError`` -> ``StackLocked``,
 with the CLI's own error lines (never the whole output).
 
 The project's ``__main__.py`` runs as an Automation API inline program: in this process,
-served to the CLI by the SDK's own language runtime (``--client``). So CI needs no second
-virtualenv for the program and no Python language-host plugin beside the CLI.
+served to the CLI by the SDK's own language runtime (``--client``), and each policy pack is
+started as an executable beside a link to its ``PulumiPolicy.yaml``, in this Python too (the
+CLI launches an executable pack directly). So CI needs no second virtualenv and no Python
+language-host plugin beside the CLI.
 
 Secret config values are sent to ``pulumi config set --secret`` on standard input, not
 as arguments as ``LocalWorkspace.set_all_config`` would do, so they never show in a
@@ -23,7 +25,8 @@ import runpy
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,12 +100,40 @@ def project_program(project_dir: Path) -> auto.PulumiFn:
     return run
 
 
-class PulumiWorkspace:
-    """The Pulumi project in ``work_dir`` driven through the Automation API."""
+def policy_pack_executable(pack: Path, into: Path) -> Path:
+    """An executable in ``into`` that serves the Python policy pack ``pack`` to the CLI."""
+    into.mkdir(parents=True, exist_ok=True)
+    launcher = into / "analyzer"
+    launcher.write_text(
+        f'#!/bin/sh\ncd "{pack.resolve()}" && exec "{sys.executable}" -u __main__.py\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)
+    link = into / "PulumiPolicy.yaml"
+    link.unlink(missing_ok=True)
+    link.symlink_to(pack.resolve() / "PulumiPolicy.yaml")
+    return launcher
 
-    def __init__(self, work_dir: Path, env: Mapping[str, str] | None = None) -> None:
+
+class PulumiWorkspace:
+    """The Pulumi project in ``work_dir`` driven through the Automation API.
+
+    ``policy_packs`` (Python pack directories) run on every preview and update.
+    """
+
+    def __init__(
+        self,
+        work_dir: Path,
+        env: Mapping[str, str] | None = None,
+        policy_packs: Sequence[Path] = (),
+    ) -> None:
         self.work_dir = work_dir.resolve()
         self.env = dict(env or {})
+        self._packs_dir = tempfile.TemporaryDirectory(prefix="envctl-policy-")
+        self.policy_packs = [
+            str(policy_pack_executable(pack, Path(self._packs_dir.name) / str(i)))
+            for i, pack in enumerate(policy_packs)
+        ]
         if shutil.which("pulumi") is None:
             raise PulumiCliMissing("'pulumi' is not on PATH")
         secrets_provider = os.environ.get("ENVCTL_SECRETS_PROVIDER") or None
@@ -176,14 +207,20 @@ class PulumiWorkspace:
         def run() -> None:
             # refresh first: a re-run restores resources deleted behind Pulumi's back
             self._stack(name).up(
-                on_event=on_event, color="never", message=message or None, refresh=True
+                on_event=on_event,
+                color="never",
+                message=message or None,
+                refresh=True,
+                policy_packs=self.policy_packs or None,
             )
 
         self._call(name, run)
 
     def preview(self, name: str, on_event: EventSink | None = None) -> dict[str, int]:
         def run() -> dict[str, int]:
-            result = self._stack(name).preview(on_event=on_event, color="never")
+            result = self._stack(name).preview(
+                on_event=on_event, color="never", policy_packs=self.policy_packs or None
+            )
             return {
                 str(op.value if hasattr(op, "value") else op): n
                 for op, n in result.change_summary.items()

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
+from automation.lifecycle.pulumi_workspace import policy_pack_executable
 from tests.cluster.cluster import Cluster, StandIns, kubectl_env, wait_for
 from tests.conftest import REPO
-from tests.engine.harness import Project, policy_pack_executable, require_toolchain
+from tests.engine.harness import Project, require_toolchain
 
 pytestmark = [pytest.mark.cluster, pytest.mark.engine]
 

@@ -2,9 +2,9 @@
 
 Programs run as Automation API inline programs (the SDK's own language runtime, ``--client``),
 because the Go module proxy does not serve the Python language-host plugin. Python policy
-packs start through a small executable beside a link to their PulumiPolicy.yaml: the CLI
-launches an executable policy pack directly (it would run a pack directory through that same
-language host).
+packs start as envctl starts them (``policy_pack_executable``): an executable beside a link to
+their PulumiPolicy.yaml, which the CLI launches directly (it would run a pack directory through
+that same language host).
 """
 
 from __future__ import annotations
@@ -46,20 +46,6 @@ def engine_env(state: Path) -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true",
     }
-
-
-def policy_pack_executable(pack: Path, into: Path) -> Path:
-    """An executable that serves ``pack`` (a Python policy pack directory) to the CLI."""
-    into.mkdir(parents=True, exist_ok=True)
-    launcher = into / "analyzer"
-    launcher.write_text(
-        f'#!/bin/sh\ncd "{pack}" && exec "{sys.executable}" -u __main__.py\n', encoding="utf-8"
-    )
-    launcher.chmod(0o755)
-    link = into / "PulumiPolicy.yaml"
-    if not link.exists():
-        link.symlink_to(pack / "PulumiPolicy.yaml")
-    return launcher
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from tests.engine.harness import Project, copy_project, policy_pack_executable, require_toolchain
+from automation.lifecycle.pulumi_workspace import policy_pack_executable
+from tests.engine.harness import Project, copy_project, require_toolchain
 from tests.policy.policy_helpers import PACK, PROGRAMS, envctl_plan
 
 pytestmark = pytest.mark.engine
