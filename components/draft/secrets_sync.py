@@ -37,6 +37,8 @@ ESO_API = "external-secrets.io/v1"
 SYNC_TIMEOUT_SECONDS = 300
 SMOKE_USERNAME = "username"
 SMOKE_PASSWORD = "password"
+# An optional secret: pulumi-kubernetes neither waits for it nor fails on it.
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 
 def await_ready() -> dict[str, str]:
@@ -45,9 +47,6 @@ def await_ready() -> dict[str, str]:
         "pulumi.com/waitFor": "condition=Ready",
         "pulumi.com/timeoutSeconds": str(SYNC_TIMEOUT_SECONDS),
     }
-
-
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 
 def pull_secret_template(plan: DraftBlueprint) -> str:
