@@ -278,3 +278,20 @@ def test_a_namespace_target_without_pod_labels_is_refused() -> None:
     assert run.code == 2, run.stderr
     assert "draft:network.egress[0]" in run.stderr and "podLabels" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ("draft:network.ingressControllerNodeCidrs[0]=0.0.0.0/0", "ingressControllerNodeCidrs"),
+        ("draft:network.ingressControllerNodeCidrs[0]=10.0.0.300/24", "ingressControllerNodeCidrs"),
+        ("draft:network.nodeLocalDns.address=local-dns", "draft:network.nodeLocalDns.address"),
+        ("draft:network.appPort=0", "draft:network.appPort"),
+        ("draft:network.metricsPort=Metrics_Port", "draft:network.metricsPort"),
+        ("draft:network.monitoringNamespace=prod", "monitoringNamespace"),
+    ],
+)
+def test_bad_network_settings_exit_2_naming_the_key(setting: str, key: str) -> None:
+    run = envctl("plan", STACK, "--set", setting)
+    assert run.code == 2, run.stderr
+    assert key in run.stderr and "Traceback" not in run.stderr
