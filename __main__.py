@@ -1,6 +1,10 @@
-"""The environments Pulumi program: read the stack's settings, build its one component."""
+"""The environments Pulumi program: read the stack's settings, build its one component.
 
-from datetime import UTC, datetime
+It reads neither the clock nor git: the commit (``draft:sha``) and the deploy time
+(``draft:deployedAt``) are config, set by ``envctl draft up``, so the same config gives the
+same resource inputs and ``pulumi preview --expect-no-changes`` can pass.
+"""
+
 from pathlib import Path
 
 import pulumi
@@ -14,9 +18,8 @@ if stack_kind(stack) == "draft":
     from components.draft.environment import DraftEnvironment
     from components.draft.settings import load_draft_settings
 
-    now = datetime.now(UTC)
-    settings = load_draft_settings(stack, PROJECT_DIR, now=now)
-    draft = DraftEnvironment("draft", settings, now, PROJECT_DIR)
+    settings = load_draft_settings(stack, PROJECT_DIR)
+    draft = DraftEnvironment("draft", settings, PROJECT_DIR)
     pulumi.export("url", draft.url)
     pulumi.export("namespace", draft.namespace_name)
     pulumi.export("image", draft.image_ref)

@@ -61,6 +61,7 @@ OWNED_KEYS = {
     "draft:sha": "--sha",
     "draft:team": "--team",
     "draft:expiresAt": "draft:ttlHours",
+    "draft:deployedAt": "the time of the deploy",
     SECRETS_KEY: "Vault",
 }
 _SEGMENT_PATTERN = r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?"
@@ -86,8 +87,15 @@ class DraftPlan:
     prefixes: tuple[str, ...]
     project_dir: Path = Path(".")
     now: datetime | None = None
+    """The time of the deploy (``draft:deployedAt``); the expiry is counted from it."""
     overrides: tuple[tuple[str, str], ...] = ()
     prebuilt: bool = False
+
+    @property
+    def deployed_at(self) -> datetime:
+        """``draft:deployedAt``: the time of this deploy, to the second."""
+        assert self.now is not None, "plan_draft() sets it"
+        return self.now.replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,7 @@ def stack_config(
             "draft:branch": ConfigValue(plan.names.branch),
             "draft:sha": ConfigValue(plan.sha),
             "draft:team": ConfigValue(plan.team),
+            "draft:deployedAt": ConfigValue(plan.deployed_at.isoformat()),
             "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
             # envctl's on every deploy: a rollback sets it to true
             PREBUILT_KEY: ConfigValue("true" if plan.prebuilt else "false"),
@@ -329,10 +338,11 @@ def check_settings(
 ) -> None:
     """Validate the draft settings the program will read once ``values`` are set; BadInput."""
     view: dict[str, Any] = {key: value.value for key, value in existing.items()}
+    secret = {_top_key(k) for k, v in {**existing, **values}.items() if v.secret}
     try:
         for key, value in values.items():
             apply_override(view, f"{key}={value.value}", PROJECT_NAME)
-        load_draft_settings(plan.names.stack, plan.project_dir, view, plan.now)
+        load_draft_settings(plan.names.stack, plan.project_dir, view, secret)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
 

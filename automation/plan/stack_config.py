@@ -6,6 +6,11 @@ template (``Pulumi.draft.yaml``) lies under the stack's own file, as ``envctl dr
 copies it into every new stack, so ``--set`` paths reach into template values too.
 Encrypted values cannot be decrypted offline: they become secrets with a placeholder
 value, never an error.
+
+A draft's program reads neither the clock nor git: ``envctl draft up`` sets ``draft:sha``
+and ``draft:deployedAt``. For an offline preview that does not set them, ``envctl plan``
+stamps ``PREVIEW_SHA`` and the time of the plan (``preview_defaults``); with both given,
+two plans of the same config are identical.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,9 @@ from components.config import (
     stack_kind,
     template_path,
 )
+
+PREVIEW_SHA = "0" * 40
+"""The commit an offline preview of a draft shows when ``draft:sha`` is not set."""
 
 _PATH_TOKEN = re.compile(r'\.([^.\[\]]+)|\[(\d+)\]|\["([^"]+)"\]')
 
@@ -163,8 +172,20 @@ def _layer(values: dict[str, Any], key: str, value: Any) -> None:
         values[key] = value
 
 
-def load_stack_config(program_dir: Path, stack: str, overrides: list[str]) -> StackConfig:
-    """Config of ``stack`` for the program in ``program_dir``, with ``--set`` overrides applied."""
+def preview_defaults(values: dict[str, Any], now: datetime | None = None) -> None:
+    """A draft's per-deploy keys an offline preview lacks: a placeholder commit, ``now``."""
+    values.setdefault("draft:sha", PREVIEW_SHA)
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    values.setdefault("draft:deployedAt", moment.isoformat())
+
+
+def load_stack_config(
+    program_dir: Path, stack: str, overrides: list[str], now: datetime | None = None
+) -> StackConfig:
+    """Config of ``stack`` for the program in ``program_dir``, with ``--set`` overrides applied.
+
+    A draft stack gets ``preview_defaults`` (at ``now``) for what neither sets.
+    """
     project_doc = read_project(program_dir)
     project = project_doc["name"]
     values: dict[str, Any] = {}
@@ -190,6 +211,8 @@ def load_stack_config(program_dir: Path, stack: str, overrides: list[str]) -> St
             secret.add(full)
     for override in overrides:
         apply_override(values, override, project, namespace)
+    if project == PROJECT_NAME and namespace == "draft":
+        preview_defaults(values, now)
     as_strings = {
         k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else _plain(v)
         for k, v in values.items()

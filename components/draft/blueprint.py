@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def quantity(text: str) -> Decimal:
 
 def expiry_label(moment: datetime) -> str:
     """ISO 8601 basic format (``20261124T050000Z``): a valid Kubernetes label value."""
-    return moment.strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass(frozen=True)
@@ -354,11 +354,11 @@ def _pull_secrets(settings: DraftSettings) -> tuple[str, ...]:
     return (PULL_SECRET,) if settings.external_secrets.registry_pull_path else ()
 
 
-def build_blueprint(settings: DraftSettings, project_dir: Path, now: datetime) -> DraftBlueprint:
+def build_blueprint(settings: DraftSettings, project_dir: Path) -> DraftBlueprint:
     """The draft of ``settings`` (resolved), or a ConfigError naming what is wrong."""
     names = settings.names()
     assert names.image_tag is not None
-    expires = settings.expiry(now)
+    expires = settings.expiry
     host = f"{names.slug}.{settings.base_domain}"
     if len(host) > MAX_HOSTNAME:
         raise ConfigError(

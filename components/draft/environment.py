@@ -18,7 +18,6 @@ own access. The program needs only the Kubernetes provider.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pulumi
@@ -73,12 +72,11 @@ class DraftEnvironment(pulumi.ComponentResource):
         self,
         name: str,
         settings: DraftSettings,
-        now: datetime,
         project_dir: Path | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Every check runs before the first registration: bad input creates nothing.
-        plan = build_blueprint(settings, project_dir or Path.cwd(), now)
+        plan = build_blueprint(settings, project_dir or Path.cwd())
         super().__init__("environments:draft:DraftEnvironment", name, None, opts)
         self.blueprint = plan
 

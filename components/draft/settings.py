@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import subprocess
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -662,7 +661,9 @@ class DraftSettings(SettingsModel):
     ] = None
     sha: Annotated[
         str | None,
-        Field(description="commit id being deployed, 7-64 hex characters (envctl draft up sets it)"),
+        Field(
+            description="commit id being deployed, 7-64 hex characters (envctl draft up sets it)"
+        ),
     ] = None
     deployed_at: Annotated[
         datetime | None,
@@ -842,8 +843,16 @@ def resolve_draft(settings: DraftSettings, stack: str) -> DraftSettings:
 
 
 def load_draft_settings(
-    stack: str, project_dir: Path, config: dict[str, Any] | None = None
+    stack: str,
+    project_dir: Path,
+    config: dict[str, Any] | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> DraftSettings:
-    """Validated, resolved settings of draft stack ``stack``."""
-    settings = load_settings(DraftSettings, "draft", "draft", project_dir, config)
+    """Validated, resolved settings of draft stack ``stack``.
+
+    The runtime's config by default; or ``config`` with its ``secret_keys`` (full keys).
+    """
+    settings = load_settings(
+        DraftSettings, "draft", "draft", project_dir, config, secret_keys=secret_keys
+    )
     return resolve_draft(settings, stack)

@@ -86,7 +86,7 @@ BAD_INPUT = [
     (["draft:smok.enabled=false"], "draft:smok is not a known setting; did you mean draft:smoke?"),
     (
         [f"draft:expiresAt={(datetime.now(UTC) + timedelta(days=7)).isoformat()}"],
-        "draft:expiresAt is invalid (expected: an ISO 8601 time in the future, at most 48 hours",
+        "draft:expiresAt is invalid (expected: an ISO 8601 time after draft:deployedAt, at most 48",
     ),
     (
         [f"draft:expiresAt={(datetime.now(UTC) - timedelta(hours=1)).isoformat()}"],

@@ -14,12 +14,18 @@ from tests.draft.conftest import REPO, STACK
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SHA = "0123456789abcdef0123456789abcdef01234567"
-BASE = {"team": "platform", "service": "tasks", "baseDomain": "drafts.example.com", "sha": SHA}
+BASE = {
+    "team": "platform",
+    "service": "tasks",
+    "baseDomain": "drafts.example.com",
+    "sha": SHA,
+    "deployedAt": NOW.isoformat(),
+}
 
 
 def settings(**values: object) -> DraftSettings:
     loaded = validate_settings(DraftSettings, "draft", {**BASE, **values})
-    return resolve_draft(loaded, STACK, REPO, NOW)
+    return resolve_draft(loaded, STACK)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +42,9 @@ def test_registry_urls_become_host_and_port(given: str, host: str) -> None:
 
 
 def test_the_image_lives_at_registry_team_service_unless_a_repository_is_set() -> None:
-    plan = build_blueprint(settings(), REPO, NOW)
+    plan = build_blueprint(settings(), REPO)
     assert plan.image == "registry.example.com/platform/tasks:draft-feature-x-0123456"
-    plan = build_blueprint(settings(image={"repository": "apps/todo"}), REPO, NOW)
+    plan = build_blueprint(settings(image={"repository": "apps/todo"}), REPO)
     assert plan.image_repository == "registry.example.com/apps/todo"
 
 
@@ -52,7 +58,7 @@ def test_oci_wins_over_a_repository_which_wins_over_a_path() -> None:
 
 def test_charts_from_a_repository_are_not_read_locally() -> None:
     chart = {"repository": "https://charts.example.com", "name": "tasks", "path": "nowhere"}
-    plan = build_blueprint(settings(chart=chart), REPO, NOW)
+    plan = build_blueprint(settings(chart=chart), REPO)
     assert plan.chart.repository == "https://charts.example.com" and plan.chart.chart == "tasks"
 
 
@@ -71,6 +77,6 @@ def test_quantities_are_read_like_kubernetes_reads_them(text: str, value: str) -
 
 
 def test_the_expiry_and_sha_reach_the_namespace_labels() -> None:
-    plan = build_blueprint(settings(ttlHours=6), REPO, NOW)
+    plan = build_blueprint(settings(ttlHours=6), REPO)
     assert plan.labels["environments.dev/expires-at"] == "20261122T180000Z"
     assert plan.labels["environments.dev/sha"] == "0123456"

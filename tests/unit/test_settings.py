@@ -30,8 +30,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def load(project: Path, stack: str = "draft-feature-x", **config: str) -> DraftSettings:
-    values = {"draft:sha": SHA, **config}
-    return load_draft_settings(stack, project, values, now=NOW)
+    values = {"draft:sha": SHA, "draft:deployedAt": NOW.isoformat(), **config}
+    return load_draft_settings(stack, project, values)
 
 
 def test_stack_config_is_laid_over_the_template_key_by_key(project: Path) -> None:
@@ -146,13 +146,48 @@ def test_the_template_may_not_hold_encrypted_values(project: Path) -> None:
         load(project)
 
 
-def test_expiry_is_ttl_after_now_unless_set_and_never_beyond_48_hours(project: Path) -> None:
-    assert load(project, **{"draft:ttlHours": "6"}).expiry(NOW) == NOW + timedelta(hours=6)
+def test_expiry_is_ttl_after_the_deploy_unless_set_and_never_beyond_48_hours(
+    project: Path,
+) -> None:
+    assert load(project, **{"draft:ttlHours": "6"}).expiry == NOW + timedelta(hours=6)
     later = (NOW + timedelta(hours=10)).isoformat()
-    assert load(project, **{"draft:expiresAt": later}).expiry(NOW) == NOW + timedelta(hours=10)
+    assert load(project, **{"draft:expiresAt": later}).expiry == NOW + timedelta(hours=10)
     week = (NOW + timedelta(days=7)).isoformat()
     with pytest.raises(ConfigError, match=r"draft:expiresAt is invalid .*at most 48 hours"):
         load(project, **{"draft:expiresAt": week})
+    earlier = (NOW - timedelta(minutes=1)).isoformat()
+    with pytest.raises(ConfigError, match=r"draft:expiresAt is invalid .*after draft:deployedAt"):
+        load(project, **{"draft:expiresAt": earlier})
+
+
+def test_a_stored_expiry_long_past_is_still_valid_config(project: Path) -> None:
+    """The program checks structure, not the clock: an old stack still previews and
+    destroys; that it has expired is the reapers' business."""
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
+    settings = load(
+        project,
+        **{
+            "draft:deployedAt": long_ago.isoformat(),
+            "draft:expiresAt": (long_ago + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert settings.expiry == long_ago + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("draft:sha", r"draft:sha is required but not set \(expected: the commit id"),
+        ("draft:deployedAt", r"draft:deployedAt is required but not set \(expected: the ISO"),
+    ],
+)
+def test_commit_and_deploy_time_come_from_config_only(
+    project: Path, missing: str, message: str
+) -> None:
+    values = {"draft:sha": SHA, "draft:deployedAt": NOW.isoformat()}
+    del values[missing]
+    with pytest.raises(ConfigError, match=message):
+        load_draft_settings("draft-feature-x", project, values)
 
 
 @pytest.mark.parametrize("stack", ["production", "prod", "draft-", "Staging", "dev"])
