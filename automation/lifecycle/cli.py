@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -29,14 +29,15 @@ from automation.lifecycle.ci_env import CiContext, detect
 from automation.lifecycle.drafts import (
     DeployResult,
     DisplayFactory,
+    DraftPlan,
     deploy_draft,
     destroy_draft,
     load_template,
     names_of,
     plan_draft,
+    program_secret_keys,
     service_of,
     template_prefixes,
-    vault_ttl_of,
 )
 from automation.lifecycle.durations import parse_duration
 from automation.lifecycle.errors import LifecycleError, OperationFailed
@@ -100,32 +101,31 @@ def _exits(redact: Redactor) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
-@contextmanager
-def _vault_for_pulumi(
-    env: Mapping[str, str], redact: Redactor, max_ttl: int, purpose: str
-) -> Iterator[VaultSession | None]:
-    """A checked short-lived Vault token (None without ``VAULT_ADDR``), renewed while the
-    block runs and revoked when it ends, however it ends."""
+def _read_vault_secrets(
+    env: Mapping[str, str], redact: Redactor, plan: DraftPlan, keys: tuple[str, ...]
+) -> dict[str, str]:
+    """The ``keys`` of the draft's Vault secret, read with a checked short-lived token that
+    is revoked at once (before any Pulumi process runs); {} without ``VAULT_ADDR``."""
     login = login_from_env(env)
     if login is None:
-        _say(
-            redact,
-            f"vault: VAULT_ADDR is not set; no secrets read, no Vault token for the {purpose}",
-        )
-        yield None
-        return
+        _say(redact, "vault: VAULT_ADDR is not set; no secrets read")
+        return {}
     session: VaultSession | None = None
     try:
-        with vault_session(login, redact, max_ttl) as session, session.kept_alive():
-            yield session
+        with vault_session(login, redact, plan.vault_ttl) as session:
+            found = session.read(plan.kv_mount, plan.team, plan.service, redact)
     finally:
         if session is not None:
             state = "revoked" if session.revoked else "not revocable, expires on its own"
-            _say(
-                redact,
-                f"vault: token from {login.source} (TTL {session.info.ttl}s) "
-                f"lent to the Pulumi {purpose}, now {state}",
-            )
+            _say(redact, f"vault: token from {login.source} (TTL {session.info.ttl}s), now {state}")
+    secrets = {key: found[key] for key in keys if key in found}
+    _say(
+        redact,
+        f"vault: {len(secrets)} of the {len(keys)} secrets the deploy uses "
+        f"({', '.join(keys)}) read from {plan.kv_mount}/{plan.team}/{plan.service} "
+        f"via {login.source}",
+    )
+    return secrets
 
 
 def _display(redact: Redactor) -> DisplayFactory:
@@ -210,25 +210,15 @@ def draft_up(
         message = f"envctl draft up {short_sha(plan.sha)}"
         if ci.pipeline_url:
             message += f" ({ci.pipeline_url})"
-        with _vault_for_pulumi(env, redact, plan.vault_ttl, "deploy") as vault:
-            secrets: dict[str, str] = {}
-            if vault is not None:
-                secrets = vault.read(plan.kv_mount, plan.team, plan.service, redact)
-                _say(
-                    redact,
-                    f"vault: {len(secrets)} secrets read from "
-                    f"{plan.kv_mount}/{plan.team}/{plan.service} via {vault.login.source}",
-                )
-            result = deploy_draft(
-                ws,
-                plan,
-                secrets,
-                _display(redact),
-                backoff,
-                lambda m: _say(redact, m),
-                message,
-                env=vault.pulumi_env() if vault is not None else None,
-            )
+        keys = program_secret_keys(plan)
+        if keys:
+            secrets = _read_vault_secrets(env, redact, plan, keys)
+        else:
+            secrets = {}
+            _say(redact, "vault: not needed (prebuilt image, no external database); no login")
+        result = deploy_draft(
+            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message
+        )
         document = artefact(result, ci.pipeline_url)
         try:
             write_json(artifact, document, redact)
@@ -267,16 +257,14 @@ def draft_destroy(
         names = names_of(branch, template)
         backoff = Backoff.from_env(env)
         ws = make_workspace(cwd)
-        with _vault_for_pulumi(env, redact, vault_ttl_of(template), "destroy") as vault:
-            result = destroy_draft(
-                ws,
-                names,
-                _display(redact),
-                backoff,
-                lambda m: _say(redact, m),
-                env=vault.pulumi_env() if vault is not None else None,
-                service=service_of(template),
-            )
+        result = destroy_draft(
+            ws,
+            names,
+            _display(redact),
+            backoff,
+            lambda m: _say(redact, m),
+            service=service_of(template),
+        )
         if result.status == "absent":
             out.print(f"{names.stack} does not exist; nothing to destroy", markup=False)
             return
@@ -338,18 +326,9 @@ def draft_reap(
                 "merge request states: unknown outside GitLab CI/GitHub Actions "
                 "or without an API token; reaping by expiry only",
             )
-        vault: AbstractContextManager[VaultSession | None] = (
-            nullcontext(None)
-            if dry_run
-            else _vault_for_pulumi(env, redact, vault_ttl_of(template), "destroys")
-        )
         try:
-            with vault as session:
-                pulumi_env = session.pulumi_env() if session is not None else {}
-                reaper = Reaper(
-                    ws, clock(), age, prefixes, closed if states else None, concurrency, pulumi_env
-                )
-                summary = reaper.run(dry_run, tell)
+            reaper = Reaper(ws, clock(), age, prefixes, closed if states else None, concurrency)
+            summary = reaper.run(dry_run, tell)
         finally:
             if states:
                 states[1].close()

@@ -37,11 +37,10 @@ from automation.lifecycle.workspace import (
     EventSink,
     StackWorkspace,
     UpdateRecord,
-    operation_env,
 )
 from automation.plan.stack_config import apply_override
-from components.config import ConfigError, read_stack_file, template_path
-from components.draft.settings import load_draft_settings
+from components.config import ConfigError, load_settings, read_stack_file, template_path
+from components.draft.settings import DraftSettings, load_draft_settings
 from components.naming import (
     DEFAULT_PREFIXES,
     DraftNames,
@@ -347,6 +346,28 @@ def check_settings(
         raise BadInput(str(exc)) from None
 
 
+def program_secret_keys(plan: DraftPlan) -> tuple[str, ...]:
+    """The ``draft:secrets`` keys this deploy's program reads: the registry login when it
+    builds and pushes the image, the database URL of an external database. Empty (a
+    prebuilt image, an in-cluster database): ``draft up`` needs nothing from Vault.
+
+    Judged on the settings ``draft up`` gives the stack (template, ``--set``, its own keys).
+    """
+    view: dict[str, Any] = {}
+    try:
+        for key, value in stack_config(plan, {}, {}).items():
+            apply_override(view, f"{key}={value.value}", PROJECT_NAME)
+        settings = load_settings(DraftSettings, "draft", "draft", plan.project_dir, view)
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    keys: list[str] = []
+    if not settings.image.prebuilt:
+        keys += [settings.external_secrets.username_key, settings.external_secrets.password_key]
+    if settings.database.mode == "external":
+        keys.append(settings.database.url_secret_key)
+    return tuple(keys)
+
+
 def last_good_sha(history: list[UpdateRecord]) -> str | None:
     """The commit of the newest successful update in ``history`` (newest first)."""
     for record in history:
@@ -412,12 +433,8 @@ def deploy_draft(
     backoff: Backoff,
     notify: Callable[[str], None],
     message: str = "",
-    env: Mapping[str, str] | None = None,
 ) -> DeployResult:
-    """Create or update the draft; roll back to the last good commit when it fails.
-
-    ``env`` is added to the environment of the updates only (the Vault token).
-    """
+    """Create or update the draft; roll back to the last good commit when it fails."""
     stack = plan.names.stack
     try:
         ws.select_stack(stack)
@@ -433,7 +450,7 @@ def deploy_draft(
     ws.set_config(stack, values)
 
     def update(title: str) -> Mapping[str, OutputValue]:
-        with display(title) as sink, operation_env(ws, env or {}):
+        with display(title) as sink:
             retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify)
         return ws.outputs(stack)
 
@@ -519,13 +536,12 @@ def destroy_draft(
     display: DisplayFactory,
     backoff: Backoff,
     notify: Callable[[str], None],
-    env: Mapping[str, str] | None = None,
     service: str | None = None,
 ) -> DestroyResult:
     """Destroy the draft's resources and remove its stack; a missing stack is success.
 
-    ``env`` is added to the environment of the destroy only (the Vault token). With
-    ``service``, a stack of another service is refused (BadInput) and left alone.
+    Needs nothing but the backend and the cluster (no Vault). With ``service``, a stack of
+    another service is refused (BadInput) and left alone.
     """
     stack = names.stack
     try:
@@ -535,7 +551,7 @@ def destroy_draft(
     except StackMissing:
         return DestroyResult(stack, "absent")
     try:
-        with display(f"destroying {stack}") as sink, operation_env(ws, env or {}):
+        with display(f"destroying {stack}") as sink:
             retry_locked(stack, lambda: ws.destroy(stack, sink), backoff, notify)
         ws.remove_stack(stack)
     except StackMissing:

@@ -5,8 +5,8 @@ it has had no update for ``max_age`` (the only rule for stacks without an expiry
 it was never deployed (no history at all: the backend does not say when a stack was
 created, and ``draft up`` creates a stack only right before its first update; one that
 gets a history while the reaper runs is kept), or when its branch's merge request exists
-and is closed or merged. Destroys run with ``env`` (the Vault token) in the Pulumi
-processes' environment. Stacks are examined and
+and is closed or merged. Destroys need only the backend and the cluster (no Vault).
+Stacks are examined and
 destroyed on at most ``concurrency`` threads; each stack's trouble (unreadable, locked,
 failing destroy, any exception) is recorded for that stack and never stops the others.
 """
@@ -14,7 +14,7 @@ failing destroy, any exception) is recorded for that stack and never stops the o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,7 +22,7 @@ from typing import Literal
 from automation.lifecycle.durations import show_duration
 from automation.lifecycle.errors import OperationFailed, StackLocked, StackMissing
 from automation.lifecycle.inventory import DraftStatus, bounded_map, draft_entries, read_status
-from automation.lifecycle.workspace import StackEntry, StackWorkspace, operation_env
+from automation.lifecycle.workspace import StackEntry, StackWorkspace
 
 Action = Literal[
     "kept", "destroyed", "would destroy", "gone", "busy", "locked", "failed", "unreadable"
@@ -95,7 +95,6 @@ class Reaper:
     prefixes: tuple[str, ...]
     review_closed: ReviewClosed | None = None
     concurrency: int = 4
-    env: Mapping[str, str] = field(default_factory=dict)
 
     def reason_to_reap(self, entry: StackEntry) -> tuple[Verdict | None, DraftStatus | None]:
         """Why ``entry`` should go (None: keep it), and its status when it had to be read."""
@@ -183,10 +182,7 @@ class Reaper:
                 on_outcome(outcome)
                 return outcome
 
-        with operation_env(self.ws, {} if dry_run else self.env):
-            outcomes.extend(
-                bounded_map(doomed, destroy_and_tell, 1 if dry_run else self.concurrency)
-            )
+        outcomes.extend(bounded_map(doomed, destroy_and_tell, 1 if dry_run else self.concurrency))
         outcomes.sort(key=lambda o: o.stack)
         return ReapSummary(outcomes)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +23,7 @@ from automation.lifecycle.vault import (
     secret_path,
     vault_session,
 )
+from tests.lifecycle.conftest import TEAM_A_SECRETS
 
 pytestmark = pytest.mark.vault
 GOOD, BAD = "1111111aaaa", "2222222bbbb"
@@ -187,14 +187,21 @@ def test_a_wrong_secret_id_names_the_method_not_the_secret(openbao) -> None:
     assert "00000000-1111" not in str(refused.value)
 
 
-def test_draft_up_hands_vault_secrets_to_the_stack_only_as_secret_config(
-    openbao, envctl, monkeypatch
+@pytest.fixture
+def registry_login(openbao):
+    """team-a/tasks also holds the registry login a build pushes with (restored after)."""
+    extra = {"registryUsername": "ci-pusher", "registryPassword": "push-pw-3Gx9"}
+    openbao.root.secrets.kv.v2.patch("team-a/tasks", extra, mount_point="draft")
+    yield extra
+    openbao.root.secrets.kv.v2.create_or_update_secret(
+        "team-a/tasks", TEAM_A_SECRETS, mount_point="draft"
+    )
+
+
+def test_draft_up_hands_only_the_keys_the_program_uses_and_only_as_secret_config(
+    openbao, envctl, monkeypatch, registry_login
 ) -> None:
-    for name, value in {
-        "VAULT_ADDR": openbao.address,
-        **openbao.role_credentials("team-a"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_approle(openbao, monkeypatch)
     result = envctl(
         "draft",
         "up",
@@ -211,15 +218,15 @@ def test_draft_up_hands_vault_secrets_to_the_stack_only_as_secret_config(
     assert result.exit_code == 0, result.output
     config = envctl.fake.stacks["draft-feature-login"].config
     assert config["draft:secrets"].secret
-    assert json.loads(config["draft:secrets"].value)["API_KEY"] == "key-team-a-91Zx"
-    assert "2 secrets read from draft/team-a/tasks" in result.output
+    # the build's registry login; the app's own keys stay in Vault (External Secrets syncs them)
+    assert json.loads(config["draft:secrets"].value) == registry_login
+    assert "2 of the 2 secrets the deploy uses" in result.output
     written = Path("envctl-draft.json").read_text() + Path("draft.env").read_text()
     history = str(envctl.fake.history("draft-feature-login"))
-    for secret in ("pw-team-a-7Hq2", "key-team-a-91Zx"):
+    for secret in ("push-pw-3Gx9", "pw-team-a-7Hq2", "key-team-a-91Zx"):
         assert secret not in result.output
         assert secret not in written
         assert secret not in history
-    assert json.loads(Path("envctl-draft.json").read_text())["outputs"]["databaseUrl"] == "[secret]"
 
 
 def test_draft_up_with_a_week_long_role_exits_2_before_touching_any_stack(
@@ -239,7 +246,7 @@ def test_draft_up_with_a_week_long_role_exits_2_before_touching_any_stack(
     assert envctl.fake.calls_of("up") == []
 
 
-# -- the token is lent to the Pulumi operation, then revoked ----------------------------
+# -- the token reads, is revoked, and no Pulumi process ever gets it --------------------
 
 
 def use_approle(openbao, monkeypatch, role: str = "team-a") -> None:
@@ -255,104 +262,39 @@ def alive(openbao, token: str) -> bool:
     return True
 
 
-def watch(envctl, openbao, operation: str) -> list[tuple[dict[str, str], bool]]:
-    """Record, as each ``operation`` starts, its environment and whether its token works."""
-    seen: list[tuple[dict[str, str], bool]] = []
-    original = getattr(envctl.fake, operation)
-
-    def watched(name, *args, **kwargs):
-        env = dict(envctl.fake.env)
-        seen.append((env, "VAULT_TOKEN" in env and alive(openbao, env["VAULT_TOKEN"])))
-        return original(name, *args, **kwargs)
-
-    setattr(envctl.fake, operation, watched)
-    return seen
-
-
-def test_draft_up_lends_the_token_to_the_update_and_revokes_it_after(
-    openbao, envctl, monkeypatch
+def test_the_token_is_revoked_before_the_update_which_never_sees_it(
+    openbao, envctl, monkeypatch, registry_login
 ) -> None:
     use_approle(openbao, monkeypatch)
-    seen = watch(envctl, openbao, "up")
+    before = openbao.live_accessors()
+    seen: list[tuple[dict[str, str], set[str]]] = []
+    original = envctl.fake.up
 
+    def watched(name, *args, **kwargs):
+        seen.append((dict(envctl.fake.env), openbao.live_accessors() - before))
+        return original(name, *args, **kwargs)
+
+    envctl.fake.up = watched
     result = envctl("draft", "up", "--branch", "feature/login", "--sha", GOOD, "--team", "team-a")
 
     assert result.exit_code == 0, result.output
-    ((env, working),) = seen
-    assert env["VAULT_ADDR"] == openbao.address and working
-    token = env["VAULT_TOKEN"]
-    assert not alive(openbao, token)
-    assert envctl.fake.env == {}  # not left for later Pulumi commands
-    assert token not in result.output
-    stack = envctl.fake.stacks["draft-feature-login"]
-    assert all(token not in v.value for v in stack.config.values())
-    assert "lent to the Pulumi deploy, now revoked" in result.output
+    ((env, new_tokens),) = seen
+    assert "VAULT_TOKEN" not in env and "VAULT_ADDR" not in env
+    assert new_tokens == set()  # envctl's token was already revoked when the update began
+    assert "now revoked" in result.output
 
 
-def test_a_failing_update_and_its_rollback_get_the_token_which_is_revoked_after(
-    openbao, envctl, monkeypatch
-) -> None:
+def test_a_prebuilt_draft_up_does_not_log_in_to_vault(openbao, envctl, monkeypatch) -> None:
     use_approle(openbao, monkeypatch)
-    up = ["draft", "up", "--branch", "feature/login", "--team", "team-a", "--sha"]
-    assert envctl(*up, GOOD).exit_code == 0
-    envctl.fake.failing_shas.add(BAD)
-    seen = watch(envctl, openbao, "up")
-
-    result = envctl(*up, BAD)
-
-    assert result.exit_code == 1
-    assert "rolled back to 1111111" in result.output
-    assert [working for _env, working in seen] == [True, True]  # the update, the rollback
-    assert not alive(openbao, seen[0][0]["VAULT_TOKEN"])
-
-
-def test_a_failing_update_without_rollback_still_revokes_the_token(
-    openbao, envctl, monkeypatch
-) -> None:
-    use_approle(openbao, monkeypatch)
-    envctl.fake.failing_shas.add(BAD)
-    seen = watch(envctl, openbao, "up")
-
-    result = envctl("draft", "up", "--branch", "feature/login", "--sha", BAD, "--team", "team-a")
-
-    assert result.exit_code == 1
-    ((env, working),) = seen
-    assert working and not alive(openbao, env["VAULT_TOKEN"])
-
-
-@pytest.mark.parametrize("fails", [False, True])
-def test_draft_destroy_lends_the_token_to_the_destroy_and_revokes_it(
-    openbao, envctl, monkeypatch, fails
-) -> None:
-    assert envctl("draft", "up", "--branch", "feature/login", "--sha", GOOD).exit_code == 0
-    use_approle(openbao, monkeypatch)
-    if fails:
-        envctl.fake.failing_destroys.add("draft-feature-login")
-    seen = watch(envctl, openbao, "destroy")
-
-    result = envctl("draft", "destroy", "--branch", "feature/login")
-
-    assert result.exit_code == (1 if fails else 0), result.output
-    ((env, working),) = seen
-    assert working and env["VAULT_ADDR"] == openbao.address
-    assert not alive(openbao, env["VAULT_TOKEN"])
-
-
-def test_draft_reap_lends_one_token_to_every_destroy_and_revokes_it(
-    openbao, envctl, monkeypatch, clock
-) -> None:
-    for branch in ("feature/a", "feature/b"):
-        assert envctl("draft", "up", "--branch", branch, "--sha", GOOD).exit_code == 0
-    clock[0] += timedelta(hours=49)
-    use_approle(openbao, monkeypatch)
-    seen = watch(envctl, openbao, "destroy")
-
-    result = envctl("draft", "reap")
-
+    before = openbao.live_accessors()
+    result = envctl(
+        "draft", "up", "--branch", "feature/login", "--sha", GOOD, "--team", "team-a",
+        "--set", "draft:image.prebuilt=true",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert envctl.fake.stacks == {}
-    assert len(seen) == 2 and all(working for _env, working in seen)
-    assert not alive(openbao, seen[0][0]["VAULT_TOKEN"])
+    assert "vault: not needed" in result.output
+    assert "draft:secrets" not in envctl.fake.stacks["draft-feature-login"].config
+    assert openbao.live_accessors() == before
 
 
 def test_the_token_is_renewed_while_a_long_operation_runs(openbao) -> None:
