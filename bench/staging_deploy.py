@@ -45,9 +45,9 @@ def main() -> int:
         if not result.ok:
             print(result.error, file=sys.stderr)
             return 1
-        app_dir = Path(config["staging:appDir"])
-        env_text = (app_dir / ".env").read_text()
-        override = (app_dir / ".deploy/live/compose.override.yml").read_text()
+        state_dir = Path(config["staging:stateDir"])
+        env_text = (state_dir / "env/.env").read_text()
+        override = (state_dir / "live/compose.override.yml").read_text()
         config["staging:purgeVolumes"] = True
         driver.destroy()
 

@@ -2,14 +2,17 @@
 
 Its config is ``Pulumi.staging.yaml`` in the project (Pulumi reads it for the stack by
 name), so there is nothing to copy. ``destroy`` keeps the stack and its history.
+``rollback`` runs on the host itself (no Pulumi update): the release before the live one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 from automation.lifecycle.drafts import DisplayFactory, ensure_stack
-from automation.lifecycle.errors import StackMissing
+from automation.lifecycle.errors import BadInput, OperationFailed, StackMissing
 from automation.lifecycle.locking import Backoff, retry_locked
 from automation.lifecycle.workspace import StackWorkspace
 
@@ -49,3 +52,34 @@ def staging_destroy(
     with display("destroying staging") as sink:
         retry_locked(STAGING, lambda: ws.destroy(STAGING, sink), backoff, notify)
     return True
+
+
+def staging_rollback(project_dir: Path, config: Mapping[str, Any]) -> str:
+    """Make the release before the live one live again on the staging host; its commit.
+
+    ``config`` is the stack's config (``staging:...`` keys, secrets decrypted). The rollback
+    script runs over SSH under the host's deploy lock, restores the kept release without a
+    rebuild and validates it (with the dashboard password the last deploy kept there).
+    """
+    from components.config import ConfigError
+    from components.staging import commands
+    from components.staging.remote import run_script
+    from components.staging.settings import load_staging_settings
+
+    try:
+        settings = load_staging_settings(project_dir, dict(config))
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from exc
+    key = settings.ssh_private_key
+    done = run_script(
+        host=settings.host,
+        port=settings.port,
+        user=settings.user,
+        host_key=settings.host_key,
+        private_key=key.get_secret_value() if key else None,
+        script=commands.rollback(settings),
+    )
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:] or [f"ssh exited {done.returncode}"]
+        raise OperationFailed(f"staging rollback failed: {last[0]}")
+    return commands.parse_deployed(done.stdout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from components.staging.override import state_dir
+from components.staging.override import DISABLED_PROFILE
 from components.staging.render import Param, render
 from components.staging.settings import StagingSettings
 
@@ -18,16 +18,17 @@ _COMMIT_LINE = re.compile(r"^commit ([0-9a-f]{40}|[0-9a-f]{64})$", re.MULTILINE)
 
 
 def staged_env_path(settings: StagingSettings) -> str:
-    return f"{state_dir(settings)}/staged/env"
+    return f"{settings.resolved_state_dir}/staged/env"
 
 
 def staged_override_path(settings: StagingSettings) -> str:
-    return f"{state_dir(settings)}/staged/compose.override.yml"
+    return f"{settings.resolved_state_dir}/staged/compose.override.yml"
 
 
 def _project(settings: StagingSettings) -> dict[str, Param]:
     return {
         "APP_DIR": settings.resolved_app_dir,
+        "STATE_DIR": settings.resolved_state_dir,
         "PROJECT": settings.resolved_project,
         "COMPOSE_FILES": " ".join(settings.compose_files),
         "PROFILES": " ".join(settings.profiles),
@@ -40,6 +41,7 @@ def preflight(settings: StagingSettings) -> str:
         "preflight",
         {
             "APP_DIR": settings.resolved_app_dir,
+            "STATE_DIR": settings.resolved_state_dir,
             "SUPPORTED_OS": " ".join(settings.supported_os),
             "MIN_CPUS": settings.min_cpus,
             "MIN_MEMORY_GB": settings.min_memory_gb,
@@ -53,6 +55,7 @@ def preflight(settings: StagingSettings) -> str:
             "DNS_RESOLVER": settings.dns_resolver or "",
             "DNS_NAMES": " ".join(settings.dns_names),
             "PUBLIC_IP": settings.resolved_public_ip or "",
+            "DOCKER_VERSION": settings.docker_version,
         },
     )
 
@@ -71,7 +74,7 @@ def parse_commit(stdout: str | None) -> str:
 
 
 def parse_deployed(stdout: str | None) -> str:
-    """The commit a deploy reports as live (its last line is ``deployed <sha>``)."""
+    """The commit a deploy reports as live (its last line: ``release <n> deployed <sha>``)."""
     return (stdout or "").strip().rpartition(" ")[2]
 
 
@@ -93,14 +96,14 @@ def smoke_lines(settings: StagingSettings) -> str:
     )
 
 
-def deploy(settings: StagingSettings, commit: str) -> str:
-    """Activate ``commit``, up --wait, validate; roll back or tear down on failure."""
+def _release(settings: StagingSettings) -> dict[str, Param]:
+    """Parameters of the scripts that bring a release up (deploy, rollback)."""
     params = _project(settings)
     params.update(
         {
-            "COMMIT": commit,
             "BUILD": settings.build,
             "WAIT_TIMEOUT": settings.wait_timeout_seconds,
+            "KEEP_RELEASES": settings.keep_releases,
             "APP_HOST": settings.app_host,
             "DASHBOARD_HOST": settings.dashboard_host,
             "DASHBOARD_USER": settings.dashboard_user,
@@ -111,25 +114,55 @@ def deploy(settings: StagingSettings, commit: str) -> str:
             "SMOKE_CHECKS": smoke_lines(settings),
         }
     )
-    return render("deploy", params, uses=("validate",))
+    return params
+
+
+def deploy(settings: StagingSettings, commit: str) -> str:
+    """Check, activate ``commit`` ('' : the first argument), up --wait, validate; roll back
+    or tear down on failure. The dashboard password comes on stdin."""
+    params = _release(settings)
+    params.update(
+        {
+            "COMMIT": commit,
+            "TRAEFIK_SERVICE": settings.traefik_service,
+            "PRODUCTION_HOSTS": " ".join(settings.production_hosts),
+            "ALLOW_PRODUCTION_VALUES": " ".join(settings.allow_production_values),
+        }
+    )
+    return render("deploy", params, uses=("validate", "config_check", "releases", "agent_ctl"))
+
+
+def rollback(settings: StagingSettings) -> str:
+    """Make the release before the live one live again, without a rebuild, and validate it."""
+    return render("rollback", _release(settings), uses=("validate", "releases"))
+
+
+def agent(settings: StagingSettings) -> str:
+    """The host's pull-agent loop (agent.sh)."""
+    params = _project(settings)
+    params.update({"REF": settings.ref, "AGENT_INTERVAL": settings.agent_interval_seconds})
+    return render("agent", params)
 
 
 def pull_agent(settings: StagingSettings) -> str:
+    """Install and start the host's pull-agent; the git token on stdin."""
     params = _project(settings)
     params.update(
         {
+            "REF": settings.ref,
+            "AGENT_INTERVAL": settings.agent_interval_seconds,
             "PULL_AGENT_SERVICE": settings.pull_agent_service,
-            "BUILD": settings.build,
-            "WAIT_TIMEOUT": settings.wait_timeout_seconds,
+            "DISABLED_PROFILE": DISABLED_PROFILE,
+            "CHECKOUT_SCRIPT": checkout(settings),
+            "DEPLOY_SCRIPT": deploy(settings, ""),
+            "AGENT_SCRIPT": agent(settings),
         }
     )
-    return render("pull_agent", params)
+    return render("pull_agent", params, uses=("agent_ctl",))
 
 
 def pull_agent_stop(settings: StagingSettings) -> str:
-    params = _project(settings)
-    params["PULL_AGENT_SERVICE"] = settings.pull_agent_service
-    return render("pull_agent_stop", params)
+    return render("pull_agent_stop", _project(settings), uses=("agent_ctl",))
 
 
 def teardown_arm(settings: StagingSettings) -> str:

@@ -114,6 +114,7 @@ class StagingHost(pulumi.ComponentResource):
             self.pull_agent = self._command(
                 "pull-agent",
                 commands.pull_agent(s),
+                stdin=self.secrets.git_token.apply(commands.stdin_line),
                 delete=commands.pull_agent_stop(s),
                 triggers=[*release_inputs, self.deploy.stdout],
                 depends_on=[self.deploy],

@@ -2,9 +2,10 @@
 
 It points Traefik routers at ``app.<domain>`` and ``traefik.<domain>`` (replacing the
 app's own Traefik labels), publishes Traefik on the configured address and ports, binds
-the private ports (database, model server, app) to 127.0.0.1, and moves the pull-agent
-into the ``gitops`` profile so that it starts only after validation, sharing the host's
-deploy lock.
+the private ports (database, model server, app) to 127.0.0.1, replaces images named in
+``staging:images``, and keeps the app's own pull-agent off (a profile nobody enables):
+its ``docker compose -f ...`` would deploy without this override. The pull-agent that
+runs is the host's (agent.sh), deploying exactly as ``pulumi up`` does.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import yaml
 
 from components.staging.settings import StagingSettings
 
-GITOPS_PROFILE = "gitops"
+DISABLED_PROFILE = "staging-disabled"
 
 
 class Replace(dict[str, Any]):
@@ -34,18 +35,6 @@ _Dumper.add_representer(
     Replace, lambda d, data: d.represent_mapping("!override", dict(sorted(data.items())))
 )
 _Dumper.add_representer(ReplaceList, lambda d, data: d.represent_sequence("!override", list(data)))
-
-
-def state_dir(settings: StagingSettings) -> str:
-    return f"{settings.resolved_app_dir}/.deploy"
-
-
-def lock_file(settings: StagingSettings) -> str:
-    return f"{state_dir(settings)}/lock/deploy.lock"
-
-
-def live_override_path(settings: StagingSettings) -> str:
-    return f"{state_dir(settings)}/live/compose.override.yml"
 
 
 def _router(settings: StagingSettings, name: str, host: str) -> dict[str, str]:
@@ -105,22 +94,11 @@ def override_document(settings: StagingSettings) -> dict[str, Any]:
             f"{settings.listen_address}:{settings.https_port}:443",
         ]
     )
-    app_dir = settings.resolved_app_dir
-    compose_file = ":".join(
-        [*(f"{app_dir}/{f}" for f in settings.compose_files), live_override_path(settings)]
+    for service, image in sorted(settings.images.items()):
+        services.setdefault(service, {})["image"] = image
+    services.setdefault(settings.pull_agent_service, {})["profiles"] = ReplaceList(
+        [DISABLED_PROFILE]
     )
-    services[settings.pull_agent_service] = {
-        "profiles": [GITOPS_PROFILE],
-        "environment": {
-            "DEPLOY_LOCK_FILE": lock_file(settings),
-            "COMPOSE_PROJECT_NAME": settings.resolved_project,
-            "COMPOSE_FILE": compose_file,
-            "COMPOSE_PROFILES": ",".join(settings.profiles),
-            "ROLLBACK_ON_FAILURE": "true",
-        },
-        # The checkout at the same path inside: compose paths and the lock file match the host's.
-        "volumes": [f"{app_dir}:{app_dir}"],
-    }
     return {"services": services}
 
 

@@ -40,12 +40,20 @@ def shell_value(value: Param) -> str:
     return shlex.quote(text) if text and shlex.quote(text) != text else f"'{text}'"
 
 
+def _assignment(key: str, value: Param) -> str:
+    line = f"{key}={shell_value(value)}\n"
+    if isinstance(value, str) and ("$" in value or "`" in value):
+        # literal text (a script the host writes to a file): nothing in it is meant to expand
+        return "# shellcheck disable=SC2016\n" + line
+    return line
+
+
 def render(name: str, params: Mapping[str, Param], uses: Sequence[str] = ()) -> str:
     """Command text of script ``name`` with ``params`` (and the helper scripts ``uses``)."""
     for key in params:
         if not PARAM_NAME.match(key):
             raise ValueError(f"parameter {key!r} is not an upper-case shell name")
-    assignments = "".join(f"{key}={shell_value(params[key])}\n" for key in sorted(params))
+    assignments = "".join(_assignment(key, params[key]) for key in sorted(params))
     parts = [script_source("lib"), *(script_source(u) for u in uses), script_source(name)]
     return f"# environments staging: {name}\nset -euf\n{assignments}" + "".join(
         part if part.endswith("\n") else part + "\n" for part in parts

@@ -46,6 +46,13 @@ Name = Annotated[
 EnvName = Annotated[
     str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="an environment variable name")
 ]
+ImageRef = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$",
+        description="an image reference such as traefik:v3.6.1 or registry/name:tag",
+    ),
+]
 PortSpec = Annotated[
     str,
     Field(
@@ -148,6 +155,36 @@ class StagingSettings(SettingsModel):
     build: Annotated[bool, Field(description="true to build images of services with 'build:'")] = (
         True
     )
+    state_dir: Annotated[
+        str | None,
+        Field(
+            pattern=r"^/[A-Za-z0-9._/-]+$",
+            description="absolute directory on the host for the deploy lock, the env file and "
+            "the kept releases, outside appDir (the build context); default "
+            "/var/lib/environments/<project>",
+        ),
+    ] = None
+    keep_releases: Annotated[
+        int, Field(ge=1, le=20, description="validated releases kept on the host for rollback")
+    ] = 3
+    images: Annotated[
+        dict[Name, ImageRef],
+        Field(
+            description="per service, an image replacing the app's, e.g. "
+            "{traefik: 'traefik:v3.6.1'} (infrastructure images)"
+        ),
+    ] = {}
+    production_hosts: Annotated[
+        tuple[DnsName, ...],
+        Field(
+            description="production host names; a compose variable resolving to one of them "
+            "stops the deploy, e.g. ['app.example.com', 'auth.example.com']"
+        ),
+    ] = ()
+    allow_production_values: Annotated[
+        tuple[EnvName, ...],
+        Field(description="variables allowed to name a production host, e.g. ['OAUTH_ISSUER']"),
+    ] = ()
 
     # --- the services the override touches
     app_service: Annotated[Name, Field(description="compose service of the web app")] = "app"
@@ -156,11 +193,18 @@ class StagingSettings(SettingsModel):
     ] = 3000
     traefik_service: Annotated[Name, Field(description="compose service of Traefik")] = "traefik"
     pull_agent_service: Annotated[
-        Name, Field(description="compose service of the GitOps pull-agent")
+        Name, Field(description="the app's own pull-agent service, kept off on staging")
     ] = "pull-agent"
     pull_agent: Annotated[
-        bool, Field(description="true to start the pull-agent once a deploy is validated")
+        bool,
+        Field(
+            description="true to run the host's pull-agent once a deploy is validated: it "
+            "redeploys ref when it moves, as pulumi up deploys"
+        ),
     ] = True
+    agent_interval_seconds: Annotated[
+        int, Field(ge=5, le=86400, description="seconds between the pull-agent's fetches of ref")
+    ] = 60
     cert_resolver: Annotated[
         str,
         Field(
@@ -269,6 +313,14 @@ class StagingSettings(SettingsModel):
             description="'<os-release ID>:<lowest VERSION_ID>' entries, e.g. ['ubuntu:22.04', 'debian:12']",
         ),
     ] = ("ubuntu:22.04", "debian:12")
+    docker_version: Annotated[
+        str,
+        Field(
+            pattern=r"^\d+\.\d+\.\d+$",
+            description="Docker Engine version preflight installs where Docker is missing, "
+            "e.g. 28.5.1 (Docker 29 needs Traefik >= 2.11.31 / 3.6.1)",
+        ),
+    ] = "28.5.1"
     install_missing: Annotated[
         bool,
         Field(description="true to install Docker, the Compose plugin, git and curl if missing"),
@@ -344,6 +396,12 @@ class StagingSettings(SettingsModel):
             raise ValueError(
                 "dnsResolver needs publicIp (or host as an IPv4 address) to compare with"
             )
+        app_dir, state = self.resolved_app_dir, self.resolved_state_dir
+        if posixpath.commonpath([app_dir, state]) in (app_dir, state):
+            raise ValueError(
+                "stateDir and appDir must not contain each other (secrets stay out of the "
+                "build context)"
+            )
         return self
 
     # --- derived values
@@ -363,6 +421,12 @@ class StagingSettings(SettingsModel):
             return self.project_name
         name = re.sub(r"[^a-z0-9_-]", "", posixpath.basename(self.resolved_app_dir).lower())
         return name or "app"
+
+    @property
+    def resolved_state_dir(self) -> str:
+        return posixpath.normpath(
+            self.state_dir or f"/var/lib/environments/{self.resolved_project}"
+        )
 
     @property
     def resolved_service(self) -> str:

@@ -17,7 +17,15 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.staging import services
-from tests.staging.services import Acme, AppRepo, Docker, ServiceUnavailable, SshHost, free_port
+from tests.staging.services import (
+    TRAEFIK_IMAGE,
+    Acme,
+    AppRepo,
+    Docker,
+    ServiceUnavailable,
+    SshHost,
+    free_port,
+)
 
 DOMAIN = "staging.example.test"
 
@@ -46,6 +54,7 @@ class StagingWorld:
             "staging:repoUrl": self.repo.url,
             "staging:ref": "v1",
             "staging:appDir": str(self.workdir / name),
+            "staging:stateDir": str(self.workdir / f"{name}-state"),
             "staging:acmeEmail": "devops@example.test",
             "staging:listenAddress": "127.0.0.1",
             "staging:httpPort": free_port(),
@@ -56,6 +65,7 @@ class StagingWorld:
                 "ollama": [f"{free_port()}:11434"],
             },
             "staging:caFile": str(self.acme.root_ca),
+            "staging:images": {"traefik": TRAEFIK_IMAGE},  # the rig's real Traefik binary
             "staging:minCpus": 1,
             "staging:minMemoryGb": 1,
             "staging:minDiskGb": 1,

@@ -5,7 +5,7 @@ script of the chain once and stops at the first failure (as a failed command sto
 dependents in ``pulumi up``); ``destroy`` runs the delete scripts, pull-agent first. The
 scripts come from the builders the component uses (``components.staging.commands``), and
 stdin is what the component wires: the git token line, the rendered ``.env``, the override,
-the dashboard password line. What the engine adds on top (replace on a trigger change,
+the dashboard password line (and the token line to the pull-agent). What the engine adds on top (replace on a trigger change,
 delete before replace, secrets in state) is checked on the offline plan
 (test_plan_staging.py).
 """
@@ -135,7 +135,7 @@ class StagingDriver:
             ),
         ]
         if s.pull_agent:
-            steps.append(("pull-agent", lambda: commands.pull_agent(s), ""))
+            steps.append(("pull-agent", lambda: commands.pull_agent(s), commands.stdin_line(token)))
         for name, script, stdin in steps:
             if self.run(name, script(), stdin, run).exit_code != 0:
                 break

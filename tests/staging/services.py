@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from components.staging.remote import run_script
+
 REPO = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "staging-test/base:1"
 TRAEFIK_IMAGE = "staging-test/traefik:1"
@@ -172,28 +174,17 @@ class SshHost:
     def run(
         self, script: str, stdin: str = "", timeout: float = 1200
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``script`` here as pulumi-command does: one SSH exec request with the text as
-        command, ``stdin`` piped, the host key pinned."""
-        with tempfile.TemporaryDirectory(prefix="ssh-") as tmp:
-            key = Path(tmp, "key")
-            key.write_text(self.private_key)
-            key.chmod(0o600)
-            known = Path(tmp, "known_hosts")
-            known.write_text(f"[127.0.0.1]:{self.port} {self.host_key}\n")
-            options = {
-                "UserKnownHostsFile": str(known),
-                "StrictHostKeyChecking": "yes",
-                "BatchMode": "yes",
-                "IdentitiesOnly": "yes",
-                "LogLevel": "ERROR",
-            }
-            argv = ["ssh", "-F", "/dev/null", "-i", str(key), "-p", str(self.port)]
-            for name, value in options.items():
-                argv += ["-o", f"{name}={value}"]
-            argv += [f"{self.user}@127.0.0.1", script]
-            return subprocess.run(
-                argv, input=stdin, capture_output=True, text=True, timeout=timeout
-            )
+        """Run ``script`` here as pulumi-command does (components/staging/remote.py)."""
+        return run_script(
+            host="127.0.0.1",
+            port=self.port,
+            user=self.user,
+            host_key=self.host_key,
+            private_key=self.private_key,
+            script=script,
+            stdin=stdin,
+            timeout=timeout,
+        )
 
 
 def start_sshd(docker: Docker, wrapper: list[str] | None = None) -> SshHost:
@@ -449,11 +440,11 @@ def stop_pebble(docker: Docker, acme: Acme) -> None:
 
 # --- the app repository ---------------------------------------------------------------
 
+# The app's own agent: redeploys with `docker compose -f docker-compose.yml` (which would
+# drop the staging override); staging must keep it off.
 AGENT_LOOP = (
-    "mkdir -p /app/data; while true; do "
-    "echo waiting >> /app/data/agent.log; "
-    "flock $$DEPLOY_LOCK_FILE sh -c 'echo locked >> /app/data/agent.log'; "
-    "sleep 1; done"
+    "while true; do echo docker compose -f docker-compose.yml up -d app >> /tmp/agent.log; "
+    "sleep 60; done"
 )
 
 

@@ -7,7 +7,6 @@ as a user would: HTTPS answers, containers, volumes, files.
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,6 +72,12 @@ def volumes(world: StagingWorld, project: str) -> set[str]:
     return set(out.split())
 
 
+def agent_running(config: dict[str, Any]) -> bool:
+    """Is the host's pull-agent (agent.sh) of this host running?"""
+    pid_file = Path(config["staging:stateDir"]) / "agent/pid"
+    return pid_file.exists() and Path(f"/proc/{pid_file.read_text().strip()}").exists()
+
+
 @dataclass
 class Deployed:
     driver: StagingDriver
@@ -106,8 +111,10 @@ def test_first_deploy_is_healthy_validated_and_serves_https(
     assert deployed.first.ok, deployed.first.error
     assert deployed.first.names() == CHAIN
     state = containers(world, deployed.project)
-    services = ("app", "postgres", "redis", "ollama", "traefik", "pull-agent")
+    services = ("app", "postgres", "redis", "ollama", "traefik")
     assert {s: state.get(s) for s in services} == {s: "running" for s in services}
+    assert "pull-agent" not in state  # the app's own agent stays off; the host's runs
+    assert agent_running(deployed.config)
     status, body = https(world, deployed.config, "app", "/version")
     assert (status, body.strip()) == (200, "v1")
     deployed_commit = commands.parse_deployed(deployed.first.stdout("deploy"))
@@ -142,7 +149,10 @@ def test_env_file_is_private_and_secrets_stay_out_of_commands_and_logs(
     world: StagingWorld, deployed: Deployed
 ) -> None:
     app_dir = Path(deployed.config["staging:appDir"])
-    assert (app_dir / ".env").stat().st_mode & 0o777 == 0o600
+    env_dir = Path(deployed.config["staging:stateDir"]) / "env"
+    assert not (app_dir / ".env").exists()  # outside the build context
+    assert (env_dir / ".env").stat().st_mode & 0o777 == 0o600
+    assert env_dir.stat().st_mode & 0o777 == 0o700
     secrets = deployed.driver.secret_values()
     assert len(secrets) >= 8
     for execution in deployed.driver.history:
@@ -174,21 +184,8 @@ def test_changed_secret_reaches_the_running_env_file(deployed: Deployed) -> None
     deployed.config["staging:misApiKey"] = "Mis-Key-rotated-" + "r4" * 10
     result = deployed.driver.up()
     assert result.ok, result.error
-    env = (Path(deployed.config["staging:appDir"]) / ".env").read_text()
+    env = (Path(deployed.config["staging:stateDir"]) / "env/.env").read_text()
     assert f"MIS_API_KEY='{deployed.config['staging:misApiKey']}'" in env
-
-
-def test_pull_agent_shares_the_deploy_lock(world: StagingWorld, deployed: Deployed) -> None:
-    lock = Path(deployed.config["staging:appDir"]) / ".deploy/lock/deploy.lock"
-    log = "/app/data/agent.log"
-    container = f"{deployed.project}-pull-agent-1"
-    with lock.open("a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # what deploy.sh's `flock` takes, held by this test
-        world.docker.run("exec", container, "sh", "-c", f": > {log}")
-        # the agent announces each round, then blocks on the lock held here
-        _until(lambda: "waiting" in world.docker.run("exec", container, "cat", log))
-        assert "locked" not in world.docker.run("exec", container, "cat", log)
-    _until(lambda: "locked" in world.docker.run("exec", container, "cat", log))
 
 
 def test_failing_update_rolls_back_and_keeps_the_database_volume(
@@ -230,15 +227,16 @@ def test_destroy_keeps_volumes_unless_purged(world: StagingWorld) -> None:
     assert result.names() == ["pull-agent", "teardown"]
     assert containers(world, "destroy") == {}
     assert volumes(world, "destroy") == kept
-    app_dir = Path(config["staging:appDir"])
-    assert not (app_dir / ".env").exists()
+    assert not agent_running(config)
+    app_dir, state_dir = Path(config["staging:appDir"]), Path(config["staging:stateDir"])
+    assert not (state_dir / "env").exists() and not (state_dir / "releases").exists()
     # again, then destroy with staging:purgeVolumes
     config["staging:purgeVolumes"] = True
     assert (again := driver.up()).ok, again.error
     assert driver.destroy().ok
     assert containers(world, "destroy") == {}
     assert volumes(world, "destroy") == set()
-    assert not app_dir.exists()
+    assert not app_dir.exists() and not state_dir.exists()
 
 
 def test_first_deploy_failing_health_checks_is_taken_down(world: StagingWorld) -> None:
@@ -258,7 +256,7 @@ def test_a_compose_file_compose_refuses_fails_the_deploy(world: StagingWorld) ->
     assert not result.ok
     assert result.names()[-1] == "deploy"
     assert "imagee" in result.error  # Compose's own validation error
-    assert "first deploy" in result.error
+    assert "nothing started or stopped" in result.error
     assert containers(world, "badfile") == {}
     driver.destroy()
 
@@ -271,7 +269,7 @@ def test_validation_gates_the_pull_agent(world: StagingWorld) -> None:
     result = driver.up()
     assert not result.ok
     assert "smoke check /api/patients: expected status 200, got 404" in result.error
-    assert "pull-agent" not in containers(world, "gated")
+    assert not agent_running(config)
     driver.destroy()
 
 

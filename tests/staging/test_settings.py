@@ -36,6 +36,8 @@ def test_defaults_follow_the_staging_plan(tmp_path: Path) -> None:
     assert s.redirect_uri == "https://app.staging.example.com/api/auth/esia/callback"
     assert s.vault_path == "staging/platform/scoliologic-app"
     assert s.resolved_public_ip == "203.0.113.10"  # host is an address
+    assert s.resolved_state_dir == "/var/lib/environments/scoliologic-app"  # outside appDir
+    assert s.docker_version == "28.5.1"  # pinned: Docker 29 needs a recent Traefik
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,11 @@ def test_defaults_follow_the_staging_plan(tmp_path: Path) -> None:
         ("env", {"JWT_SECRET": "x"}, "staging:env is invalid"),
         ("purgeVolume", True, "did you mean staging:purgeVolumes?"),
         ("dnsResolver", "1.1.1.1", None),
+        ("stateDir", "/opt/scoliologic-app/.deploy", "stateDir and appDir must not contain"),
+        ("stateDir", "/opt", "stateDir and appDir must not contain"),
+        ("images", {"traefik": "Traefik:latest"}, "staging:images.traefik is invalid"),
+        ("productionHosts", ["https://app.example.com"], "staging:productionHosts[0] is invalid"),
+        ("dockerVersion", "29", "staging:dockerVersion is invalid"),
     ],
 )
 def test_bad_values_name_the_key_and_the_expected_form(

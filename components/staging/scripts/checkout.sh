@@ -10,9 +10,7 @@ if git remote get-url origin >/dev/null 2>&1; then
 else
     git remote add origin "$REPO_URL"
 fi
-for pattern in /.env /.deploy/; do
-    grep -qxF "$pattern" .git/info/exclude 2>/dev/null || printf '%s\n' "$pattern" >>.git/info/exclude
-done
+grep -qxF /.env .git/info/exclude 2>/dev/null || printf '/.env\n' >>.git/info/exclude
 
 set -- -c credential.helper=
 case "$REPO_URL" in

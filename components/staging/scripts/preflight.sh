@@ -10,12 +10,6 @@ refuse() {
 # --- the host itself
 os_id=$(. /etc/os-release 2>/dev/null && printf '%s' "${ID:-unknown}")
 os_version=$(. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_ID:-0}")
-version_at_least() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        n = split(a, x, "."); m = split(b, y, "."); k = n > m ? n : m
-        for (i = 1; i <= k; i++) { if (x[i] + 0 > y[i] + 0) exit 0; if (x[i] + 0 < y[i] + 0) exit 1 }
-        exit 0 }'
-}
 supported=no
 for entry in $SUPPORTED_OS; do
     if [ "$os_id" = "${entry%%:*}" ] && version_at_least "$os_version" "${entry#*:}"; then
@@ -90,9 +84,15 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 # shellcheck disable=SC2086
 [ -z "$missing" ] || apt_install $missing
+docker_package() { # docker_package NAME: NAME=<the repository's build of $DOCKER_VERSION>
+    version=$(apt-cache madison "$1" | awk -v v="$DOCKER_VERSION" '$3 ~ "^([0-9]+:)?" v "-" { print $3; exit }')
+    [ -n "$version" ] || die "Docker $DOCKER_VERSION ($1) is not in the Docker apt repository; set staging:dockerVersion to one it has"
+    printf '%s=%s' "$1" "$version"
+}
 if ! command -v docker >/dev/null 2>&1; then
     docker_repository
-    apt_install docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_install "$(docker_package docker-ce)" "$(docker_package docker-ce-cli)" containerd.io docker-buildx-plugin docker-compose-plugin
     $sudo systemctl enable --now docker >/dev/null 2>&1 || true
 elif ! docker compose version >/dev/null 2>&1; then
     docker_repository

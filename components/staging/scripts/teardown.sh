@@ -1,6 +1,6 @@
 # teardown.sh: `pulumi destroy`: stop every service of the project (profiled or not) and
-# remove the secrets written to the host. Volumes stay unless $PURGE is true; then the
-# volumes (the database!) and $APP_DIR go too.
+# remove the secrets written to the host (env files, kept releases). Volumes stay unless
+# $PURGE is true; then the volumes (the database!), $APP_DIR and $STATE_DIR go too.
 if [ ! -d "$APP_DIR" ]; then
     log "$APP_DIR is gone: nothing to tear down"
     exit 0
@@ -22,11 +22,11 @@ else
         [ -z "$ids" ] || docker volume rm $ids >/dev/null
     fi
 fi
-rm -rf .env "$STATE/staged" "$STATE/live" "$STATE/good" "$STATE/good.next"
+rm -rf .env "$STATE/staged" "$STATE/live" "$STATE/env" "$STATE/releases" "$STATE/dashboard-password"
 if [ "$PURGE" = true ]; then
     cd /
-    rm -rf "$APP_DIR"
-    printf 'purged %s and its volumes\n' "$APP_DIR"
+    rm -rf "$APP_DIR" "$STATE"
+    printf 'purged %s, %s and its volumes\n' "$APP_DIR" "$STATE"
 else
     printf 'stopped %s; volumes and checkout kept\n' "$PROJECT"
 fi
