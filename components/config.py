@@ -1,4 +1,4 @@
-"""Typed settings from Pulumi config, layered: template file < stack config.
+"""Typed settings from Pulumi config, layered: template file < stack config (``layered_config``).
 
 Each component has one pydantic model (a ``SettingsModel``). ``load_settings`` builds it
 from the stack's Pulumi config namespace (``draft:`` or ``staging:``) laid over the
@@ -121,13 +121,7 @@ def namespace_values(config: Mapping[str, Any], namespace: str) -> dict[str, Any
     for key, raw in config.items():
         if not key.startswith(prefix):
             continue
-        value = raw
-        if isinstance(raw, str) and raw[:1] in "{[":
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                value = raw
-        values[key[len(prefix) :]] = value
+        values[key[len(prefix) :]] = _json_or_text(raw)
     return values
 
 
@@ -140,6 +134,43 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
+
+
+def template_config(project_dir: Path, kind: StackKind) -> dict[str, Any]:
+    """The ``config:`` of the kind's template (full keys); a ConfigError for a secret in it."""
+    path = template_path(project_dir, kind)
+    template = read_stack_file(path)
+    for key, value in template.items():
+        if isinstance(value, Mapping) and "secure" in value:
+            raise ConfigError(
+                f"{path.name}: {key} is encrypted, but a template cannot hold "
+                "secrets; set it per stack with 'pulumi config set --secret'"
+            )
+    return template
+
+
+def layered_config(project_dir: Path, kind: StackKind, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack's ``config`` (full keys) laid over the kind's template, read now.
+
+    The one place the template meets a stack: mappings merge key by key, anything else (a
+    list included) replaces. The program does it on every run, so a template edit reaches
+    every stack on its next update; ``envctl draft up`` never copies template keys.
+    """
+    return deep_merge(_decoded(template_config(project_dir, kind)), _decoded(config))
+
+
+def _decoded(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Config values with JSON objects and lists (as Pulumi hands them over) parsed."""
+    return {key: _json_or_text(value) for key, value in config.items()}
+
+
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def runtime_config() -> dict[str, Any]:
@@ -412,21 +443,13 @@ def load_settings(
     The runtime's config and secret keys by default; or ``config`` with its ``secret_keys``
     (full keys). The model's ``secret_config`` names the stack's secret top-level keys.
     """
-    path = template_path(project_dir, kind)
-    template = namespace_values(read_stack_file(path), namespace)
-    for key, value in template.items():
-        if isinstance(value, Mapping) and "secure" in value:
-            raise ConfigError(
-                f"{path.name}: {namespace}:{key} is encrypted, but a template cannot hold "
-                "secrets; set it per stack with 'pulumi config set --secret'"
-            )
     if config is None:
         config = runtime_config()
         secret_keys = runtime_secret_keys(config)
     secret = secret_names(namespace, secret_keys)
     if model.secret_carriers is not None:
         refuse_secret_config(namespace, secret, model.secret_carriers)
-    stack = namespace_values(config, namespace)
-    settings = validate_settings(model, namespace, deep_merge(template, stack), context)
+    values = namespace_values(layered_config(project_dir, kind, config), namespace)
+    settings = validate_settings(model, namespace, values, context)
     settings._secret_config = secret
     return settings

@@ -42,7 +42,7 @@ from automation.lifecycle.drafts import (
 from automation.lifecycle.durations import parse_duration
 from automation.lifecycle.errors import LifecycleError, OperationFailed
 from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
-from automation.lifecycle.locking import Backoff
+from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
 from automation.lifecycle.progress import EventDisplay
 from automation.lifecycle.pulumi_workspace import PulumiWorkspace
@@ -216,8 +216,9 @@ def draft_up(
         else:
             secrets = {}
             _say(redact, "vault: not needed (prebuilt image, no external database); no login")
+        stale = StaleLocks.from_env(ws, clock, env)
         result = deploy_draft(
-            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message
+            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message, stale
         )
         document = artefact(result, ci.pipeline_url)
         try:
@@ -264,6 +265,7 @@ def draft_destroy(
             backoff,
             lambda m: _say(redact, m),
             service=service_of(template),
+            stale=StaleLocks.from_env(ws, clock, env),
         )
         if result.status == "absent":
             out.print(f"{names.stack} does not exist; nothing to destroy", markup=False)
@@ -327,7 +329,15 @@ def draft_reap(
                 "or without an API token; reaping by expiry only",
             )
         try:
-            reaper = Reaper(ws, clock(), age, prefixes, closed if states else None, concurrency)
+            reaper = Reaper(
+                ws,
+                clock(),
+                age,
+                prefixes,
+                closed if states else None,
+                concurrency,
+                StaleLocks.from_env(ws, clock, env),
+            )
             summary = reaper.run(dry_run, tell)
         finally:
             if states:

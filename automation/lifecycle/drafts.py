@@ -31,7 +31,7 @@ from automation.lifecycle.errors import (
     OperationFailed,
     StackMissing,
 )
-from automation.lifecycle.locking import Backoff, retry_locked
+from automation.lifecycle.locking import Backoff, StaleLocks, retry_locked
 from automation.lifecycle.workspace import (
     SECRET_MASK,
     EventSink,
@@ -39,7 +39,13 @@ from automation.lifecycle.workspace import (
     UpdateRecord,
 )
 from automation.plan.stack_config import apply_override
-from components.config import ConfigError, load_settings, read_stack_file, template_path
+from components.config import (
+    ConfigError,
+    layered_config,
+    load_settings,
+    read_stack_file,
+    template_path,
+)
 from components.draft.settings import DraftSettings, load_draft_settings
 from components.naming import (
     DEFAULT_PREFIXES,
@@ -276,57 +282,50 @@ def plan_draft(
     )
 
 
-def flatten_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """Template config as ``pulumi config set --path`` keys: ``draft:vault.address``."""
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, Mapping):
-            if "secure" in value:
-                return  # a template holds no secrets; the program refuses them too
-            for key, inner in value.items():
-                # Keys such as app.kubernetes.io/name take Pulumi's quoted path form.
-                plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(key))
-                walk(f"{prefix}.{key}" if plain else f'{prefix}["{key}"]', inner)
-        elif isinstance(value, list):
-            for index, inner in enumerate(value):
-                walk(f"{prefix}[{index}]", inner)
-        elif isinstance(value, bool):
-            flat[prefix] = "true" if value else "false"
-        elif value is not None:
-            flat[prefix] = str(value)
-
-    for key, value in config.items():
-        walk(key, value)
-    return flat
-
-
 def _top_key(path_key: str) -> str:
     namespace, _, path = path_key.partition(":")
     return f"{namespace}:{path.split('.', 1)[0].split('[', 1)[0]}"
 
 
+def per_draft_config(plan: DraftPlan) -> dict[str, ConfigValue]:
+    """The keys ``draft up`` owns and sets on every deploy: who, what and when."""
+    return {
+        "draft:branch": ConfigValue(plan.names.branch),
+        "draft:sha": ConfigValue(plan.sha),
+        "draft:team": ConfigValue(plan.team),
+        "draft:service": ConfigValue(plan.service),
+        "draft:deployedAt": ConfigValue(plan.deployed_at.isoformat()),
+        "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
+        # envctl's on every deploy: a rollback sets it to true
+        PREBUILT_KEY: ConfigValue("true" if plan.prebuilt else "false"),
+    }
+
+
 def stack_config(
     plan: DraftPlan, existing: Mapping[str, ConfigValue], secrets: Mapping[str, str]
 ) -> dict[str, ConfigValue]:
-    """What ``draft up`` sets: the template under the stack's own values, then ours."""
-    values = {
-        key: ConfigValue(value)
-        for key, value in flatten_config(plan.template).items()
-        if _top_key(key) not in existing
-    }
-    values.update(
-        {
-            "draft:branch": ConfigValue(plan.names.branch),
-            "draft:sha": ConfigValue(plan.sha),
-            "draft:team": ConfigValue(plan.team),
-            "draft:deployedAt": ConfigValue(plan.deployed_at.isoformat()),
-            "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
-            # envctl's on every deploy: a rollback sets it to true
-            PREBUILT_KEY: ConfigValue("true" if plan.prebuilt else "false"),
-        }
-    )
-    values.update({key: ConfigValue(value) for key, value in plan.overrides})
+    """What ``draft up`` sets: the per-draft keys, ``--set`` values and the secrets.
+
+    Never the template's keys: the program lays ``Pulumi.draft.yaml`` under the stack's
+    config on every run, so a template edit reaches every draft on its next deploy. A
+    ``--set`` path through a list (``draft:mocks[0].port``) cannot be merged into the
+    template's list by Pulumi: that top-level key is set whole, the template's value with
+    the change (the draft then keeps it as its own, as asked).
+    """
+    values = per_draft_config(plan)
+    through_lists = [(k, v) for k, v in plan.overrides if "[" in k.partition(":")[2]]
+    values.update({k: ConfigValue(v) for k, v in plan.overrides if (k, v) not in through_lists})
+    if through_lists:
+        try:
+            view = layered_config(
+                plan.project_dir, "draft", {k: v.value for k, v in existing.items() if not v.secret}
+            )
+            for key, value in through_lists:
+                apply_override(view, f"{key}={value}", PROJECT_NAME)
+        except ConfigError as exc:
+            raise BadInput(str(exc)) from None
+        for top in dict.fromkeys(_top_key(k) for k, _ in through_lists):
+            values[top] = ConfigValue(json.dumps(view[top]))
     if secrets:
         values[SECRETS_KEY] = ConfigValue(json.dumps(dict(secrets), sort_keys=True), secret=True)
     return values
@@ -410,13 +409,31 @@ def _url(outputs: Mapping[str, OutputValue]) -> str | None:
 
 
 def check_owner(
-    stack: str, existing: Mapping[str, ConfigValue], service: str, team: str | None = None
+    ws: StackWorkspace,
+    stack: str,
+    existing: Mapping[str, ConfigValue],
+    service: str,
+    team: str | None = None,
 ) -> None:
     """Refuse (exit 2, before any change) a stack of another service or team: two services
-    sharing a Pulumi backend and project have one ``draft-<slug>`` stack name per branch."""
+    sharing a Pulumi backend and project have one ``draft-<slug>`` stack name per branch.
+
+    The owner is read from the newest update's config in the backend (a fresh CI checkout
+    has no stack file), under the stack's own config where there is one.
+    """
+    try:
+        newest = ws.history(stack, limit=1)
+    except StackMissing:
+        newest = []
+    recorded = newest[0].config if newest else {}
     owner = {"service": service, "team": team}
     for key, wanted in owner.items():
-        have = existing.get(f"draft:{key}")
+        local = existing.get(f"draft:{key}")
+        have = local or (
+            ConfigValue(recorded[f"draft:{key}"])
+            if recorded.get(f"draft:{key}") not in (None, SECRET_MASK)
+            else None
+        )
         if wanted is not None and have is not None and have.value != wanted:
             raise BadInput(
                 f"stack {stack} is the draft of {key} {have.value}, not {wanted}: nothing was "
@@ -433,15 +450,19 @@ def deploy_draft(
     backoff: Backoff,
     notify: Callable[[str], None],
     message: str = "",
+    stale: StaleLocks | None = None,
 ) -> DeployResult:
-    """Create or update the draft; roll back to the last good commit when it fails."""
+    """Create or update the draft; roll back to the last good commit when it fails.
+
+    With ``stale``, a lock older than the job timeout is cancelled (then the stack refreshed).
+    """
     stack = plan.names.stack
     try:
         ws.select_stack(stack)
         created, existing = False, ws.get_config(stack)
     except StackMissing:
         created, existing = True, {}
-    check_owner(stack, existing, plan.service, plan.team)
+    check_owner(ws, stack, existing, plan.service, plan.team)
     values = stack_config(plan, existing, secrets)
     check_settings(plan, existing, values)
     if created:
@@ -451,7 +472,7 @@ def deploy_draft(
 
     def update(title: str) -> Mapping[str, OutputValue]:
         with display(title) as sink:
-            retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify)
+            retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify, stale)
         return ws.outputs(stack)
 
     try:
@@ -537,6 +558,7 @@ def destroy_draft(
     backoff: Backoff,
     notify: Callable[[str], None],
     service: str | None = None,
+    stale: StaleLocks | None = None,
 ) -> DestroyResult:
     """Destroy the draft's resources and remove its stack; a missing stack is success.
 
@@ -547,12 +569,12 @@ def destroy_draft(
     try:
         ws.select_stack(stack)
         if service is not None:
-            check_owner(stack, ws.get_config(stack), service)
+            check_owner(ws, stack, ws.get_config(stack), service)
     except StackMissing:
         return DestroyResult(stack, "absent")
     try:
         with display(f"destroying {stack}") as sink:
-            retry_locked(stack, lambda: ws.destroy(stack, sink), backoff, notify)
+            retry_locked(stack, lambda: ws.destroy(stack, sink), backoff, notify, stale)
         ws.remove_stack(stack)
     except StackMissing:
         return DestroyResult(stack, "absent")

@@ -10,6 +10,9 @@ the real event JSON shapes, per-stack locks, and failures on demand:
 * ``locks[stack] = n``: the next ``n`` operations on the stack raise ``StackLocked``;
 * an update, preview or destroy holds the stack's lock while it runs (``hold_seconds``
   makes it run that long), so a concurrent one raises ``StackLocked`` as Pulumi's would;
+* ``held_locks[stack] = since``: a lock a killed process left behind at ``since``: every
+  locking operation raises ``StackLocked`` until ``cancel`` releases it (``locked_since``
+  reports it, ``list_stacks`` shows the stack as updating);
 * ``failing_destroys``: destroying these stacks fails;
 * ``cli_missing``: every call raises ``PulumiCliMissing``.
 
@@ -107,6 +110,7 @@ class FakeWorkspace:
         self.smoke_failing_shas: set[str] = set()
         self.failing_destroys: set[str] = set()
         self.locks: dict[str, int] = {}
+        self.held_locks: dict[str, datetime] = {}
         self.cli_missing = False
         self.hold_seconds = 0.0
         self._running: set[str] = set()
@@ -156,7 +160,7 @@ class FakeWorkspace:
             if locking and self.locks.get(name, 0) > 0:
                 self.locks[name] -= 1
                 raise StackLocked(f"stack {name} is locked by another update")
-            if locking and name in self._running:
+            if locking and (name in self._running or name in self.held_locks):
                 raise StackLocked(f"stack {name} is locked by another update")
             stack = self.stacks.get(name)
             if locking and stack is not None:
@@ -207,7 +211,12 @@ class FakeWorkspace:
     def list_stacks(self) -> list[StackEntry]:
         self._enter("list_stacks", "")
         with self._lock:
-            return [StackEntry(s.name, s.last_update) for s in self.stacks.values()]
+            return [
+                StackEntry(
+                    s.name, s.last_update, s.name in self.held_locks or s.name in self._running
+                )
+                for s in self.stacks.values()
+            ]
 
     def select_stack(self, name: str) -> None:
         self._require("select_stack", name)
@@ -370,6 +379,25 @@ class FakeWorkspace:
             stack.resources = []
             stack.outputs = {}
             self._record(stack, "destroy", "succeeded", started)
+
+    def locked_since(self, name: str) -> datetime | None:
+        self._require("locked_since", name)
+        with self._lock:
+            return self.held_locks.get(name)
+
+    def cancel(self, name: str) -> None:
+        self._require("cancel", name)
+        with self._lock:
+            if self.held_locks.pop(name, None) is None:
+                raise OperationFailed(f"error: stack '{name}' has no update in progress")
+
+    def refresh(self, name: str) -> None:
+        stack = self._require("refresh", name, locking=True)
+        try:
+            with self._lock:
+                self._record(stack, "refresh", "succeeded", self.clock())
+        finally:
+            self._release(name)
 
     def remove_stack(self, name: str) -> None:
         stack = self._require("remove_stack", name)

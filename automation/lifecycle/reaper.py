@@ -22,6 +22,7 @@ from typing import Literal
 from automation.lifecycle.durations import show_duration
 from automation.lifecycle.errors import OperationFailed, StackLocked, StackMissing
 from automation.lifecycle.inventory import DraftStatus, bounded_map, draft_entries, read_status
+from automation.lifecycle.locking import StaleLocks
 from automation.lifecycle.workspace import StackEntry, StackWorkspace
 
 Action = Literal[
@@ -95,6 +96,8 @@ class Reaper:
     prefixes: tuple[str, ...]
     review_closed: ReviewClosed | None = None
     concurrency: int = 4
+    stale: StaleLocks | None = None
+    """Clears locks older than the job timeout (a killed job's) instead of skipping them."""
 
     def reason_to_reap(self, entry: StackEntry) -> tuple[Verdict | None, DraftStatus | None]:
         """Why ``entry`` should go (None: keep it), and its status when it had to be read."""
@@ -119,7 +122,7 @@ class Reaper:
 
     def examine(self, entry: StackEntry) -> tuple[StackEntry, Verdict | None, ReapOutcome | None]:
         """The reason to reap ``entry``, or the outcome that settles it without a destroy."""
-        if entry.update_in_progress:
+        if entry.update_in_progress and not self._stale(entry.name):
             return entry, None, ReapOutcome(entry.name, "busy", "an update is in progress")
         try:
             reason, status = self.reason_to_reap(entry)
@@ -145,7 +148,13 @@ class Reaper:
                 return ReapOutcome(stack, "kept", "deployed while the reaper ran")
             if newest and newest[0].kind == "update" and newest[0].started > self.now:
                 return ReapOutcome(stack, "kept", "redeployed while the reaper ran")
-            self.ws.destroy(stack)
+            try:
+                self.ws.destroy(stack)
+            except StackLocked:
+                if self.stale is None or not self.stale.clear(stack, lambda _: None):
+                    raise
+                reason += "; its stale lock was cancelled and the stack refreshed"
+                self.ws.destroy(stack)
             self.ws.remove_stack(stack)
         except StackMissing:
             return ReapOutcome(stack, "gone", reason)
@@ -156,6 +165,12 @@ class Reaper:
         except Exception as exc:
             return ReapOutcome(stack, "failed", f"{reason}; {_describe(exc)}")
         return ReapOutcome(stack, "destroyed", reason)
+
+    def _stale(self, stack: str) -> bool:
+        try:
+            return self.stale is not None and self.stale.stale_since(stack) is not None
+        except Exception:  # unreadable: judged like any locked stack
+            return False
 
     def run(self, dry_run: bool, on_outcome: Callable[[ReapOutcome], None]) -> ReapSummary:
         """Examine every draft stack, then destroy the ones to reap (unless ``dry_run``)."""

@@ -2,8 +2,9 @@
 
 Mirrors what the Pulumi CLI hands a program: full ``namespace:key`` names, string values
 (objects as JSON), and the set of secret keys. For this project's stacks the kind's
-template (``Pulumi.draft.yaml``) lies under the stack's own file, as ``envctl draft up``
-copies it into every new stack, so ``--set`` paths reach into template values too.
+template (``Pulumi.draft.yaml``) lies under the stack's own file, laid by the program's own
+``components.config.layered_config`` (which the program applies again, to the same
+result), so ``--set`` paths reach into template values, as ``envctl draft up --set`` does.
 Encrypted values cannot be decrypted offline: they become secrets with a placeholder
 value, never an error.
 
@@ -29,6 +30,7 @@ from components.config import (
     ENCRYPTED_PLACEHOLDER,
     ConfigError,
     deep_merge,
+    layered_config,
     read_stack_file,
     stack_kind,
     template_path,
@@ -163,15 +165,6 @@ def apply_override(
     )
 
 
-def _layer(values: dict[str, Any], key: str, value: Any) -> None:
-    """Lay ``value`` over ``values[key]``: mappings merge key by key, anything else replaces."""
-    current = values.get(key)
-    if isinstance(value, dict) and isinstance(current, dict):
-        values[key] = deep_merge(current, value)
-    else:
-        values[key] = value
-
-
 def preview_defaults(values: dict[str, Any], now: datetime | None = None) -> None:
     """A draft's per-deploy keys an offline preview lacks: a placeholder commit, ``now``."""
     values.setdefault("draft:sha", PREVIEW_SHA)
@@ -196,19 +189,18 @@ def load_stack_config(
         elif not isinstance(spec, dict):
             values[_full_key(key, project)] = spec
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    own: dict[str, Any] = {}
+    for key, value in read_stack_file(stack_file).items():
+        full = _full_key(str(key), project)
+        own[full], encrypted = _hide_encrypted(value)
+        if encrypted:
+            secret.add(full)
     namespace = None
     if project == PROJECT_NAME:
         namespace = stack_kind(stack)  # refuses a stack name this project cannot deploy
-        template = template_path(program_dir, namespace)
-        if template != stack_file:
-            for key, value in read_stack_file(template).items():
-                _layer(values, _full_key(str(key), project), value)
-    for key, value in read_stack_file(stack_file).items():
-        full = _full_key(str(key), project)
-        hidden, encrypted = _hide_encrypted(value)
-        _layer(values, full, hidden)
-        if encrypted:
-            secret.add(full)
+        if template_path(program_dir, namespace) != stack_file:
+            own = layered_config(program_dir, namespace, own)
+    values = deep_merge(values, own)
     for override in overrides:
         apply_override(values, override, project, namespace)
     if project == PROJECT_NAME and namespace == "draft":

@@ -22,7 +22,7 @@ def artefact() -> dict:
     return json.loads(Path("envctl-draft.json").read_text())
 
 
-def test_first_deploy_creates_the_stack_from_the_template(envctl, clock) -> None:
+def test_first_deploy_sets_only_the_per_draft_keys(envctl, clock) -> None:
     result = deploy(envctl)
 
     assert result.exit_code == 0, result.output
@@ -32,9 +32,15 @@ def test_first_deploy_creates_the_stack_from_the_template(envctl, clock) -> None
     assert config["draft:sha"] == GOOD
     assert config["draft:team"] == "platform"  # from Pulumi.draft.yaml
     assert config["draft:service"] == "tasks"
-    assert json.loads(config["draft:vault"])["tokenTtlSeconds"] == 3600
+    assert datetime.fromisoformat(config["draft:deployedAt"]) == clock[0]
     expires = datetime.fromisoformat(config["draft:expiresAt"])
     assert expires == clock[0] + timedelta(hours=48)
+    # the template stays the template's: the program lays it under the stack on every run
+    assert set(config) == {
+        "draft:branch", "draft:sha", "draft:team", "draft:service", "draft:deployedAt",
+        "draft:expiresAt", "draft:image",
+    }  # fmt: skip
+    assert json.loads(config["draft:image"]) == {"prebuilt": False}
     assert "https://feature-login.drafts.example.com" in result.output
     document = artefact()
     assert document["status"] == "deployed" and document["smoke"] == "passed"
