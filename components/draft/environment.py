@@ -113,7 +113,7 @@ class DraftEnvironment(pulumi.ComponentResource):
             *self.secrets.synced,
         ]
         self.migrations = None
-        if settings.migrations.enabled:
+        if settings.migrations.enabled and not settings.migrations.skip:
             self.migrations = create_migration_job(
                 name,
                 plan,

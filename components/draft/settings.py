@@ -296,6 +296,13 @@ class MigrationSettings(SettingsModel):
     """The Job that migrates the draft database before the app is released."""
 
     enabled: Annotated[bool, Field(description="run migrations before the release")] = True
+    skip: Annotated[
+        bool,
+        Field(
+            description="true on a rollback deploy (envctl draft up sets it): the last good "
+            "release comes back, the database stays as the newer commit migrated it"
+        ),
+    ] = False
     command: Annotated[
         tuple[Annotated[str, Field(min_length=1)], ...],
         Field(

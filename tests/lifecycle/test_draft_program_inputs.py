@@ -67,3 +67,22 @@ def test_a_stack_whose_expiry_has_passed_still_plans() -> None:
         )
     )
     assert document["outputs"]["expires_at"] == "2020-01-01T10:00:00+00:00"
+
+
+def test_a_rollback_deploy_runs_no_migrations() -> None:
+    """``draft:migrations.skip`` (a rollback): the old release comes back over a database
+    that a newer commit migrated; the old code's migrations would fail on it."""
+    base = [f"draft:sha={SHA}", "draft:deployedAt=2026-11-22T12:00:00Z"]
+    normal = json.loads(_plan(base))
+    rollback = json.loads(_plan([*base, "draft:migrations.skip=true"]))
+
+    def migration_jobs(document: dict) -> list[str]:  # type: ignore[type-arg]
+        return [
+            r["name"]
+            for r in document["resources"]
+            if r["type"] == "kubernetes:batch/v1:Job" and "migrat" in r["name"]
+        ]
+
+    assert migration_jobs(normal) and not migration_jobs(rollback)
+    release = next(r for r in rollback["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release")
+    assert release["inputs"]["values"]["image"]["tag"] == f"draft-feature-x-{SHA[:7]}"
