@@ -44,6 +44,7 @@ from automation.lifecycle.errors import LifecycleError, OperationFailed
 from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
 from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
+from automation.lifecycle.pod_logs import save_failed_pod_logs
 from automation.lifecycle.progress import EventDisplay
 from automation.lifecycle.pulumi_workspace import PulumiWorkspace
 from automation.lifecycle.reaper import Reaper, ReapOutcome
@@ -191,6 +192,10 @@ def draft_up(
     report: Annotated[
         bool, typer.Option(help="comment on the merge/pull request and set draft-tested")
     ] = True,
+    logs_dir: Annotated[
+        Path,
+        typer.Option(help="where a failed deploy keeps its failed pods' logs (a CI artefact)"),
+    ] = Path("envctl-failed-pods"),
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -218,7 +223,15 @@ def draft_up(
             _say(redact, "vault: not needed (prebuilt image, no external database); no login")
         stale = StaleLocks.from_env(ws, clock, env)
         result = deploy_draft(
-            ws, plan, secrets, _display(redact), backoff, lambda m: _say(redact, m), message, stale
+            ws,
+            plan,
+            secrets,
+            _display(redact),
+            backoff,
+            lambda m: _say(redact, m),
+            message,
+            stale,
+            keep_logs=lambda: save_failed_pod_logs(plan.names.namespace, logs_dir, redact),
         )
         document = artefact(result, ci.pipeline_url)
         try:

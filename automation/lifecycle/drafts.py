@@ -61,6 +61,7 @@ MAX_VAULT_TTL = 3600
 HISTORY_DEPTH = 20
 SECRETS_KEY = "draft:secrets"
 PREBUILT_KEY = "draft:image.prebuilt"
+MIGRATIONS_SKIP_KEY = "draft:migrations.skip"
 OWNED_KEYS = {
     "draft:branch": "--branch",
     "draft:sha": "--sha",
@@ -296,8 +297,9 @@ def per_draft_config(plan: DraftPlan) -> dict[str, ConfigValue]:
         "draft:service": ConfigValue(plan.service),
         "draft:deployedAt": ConfigValue(plan.deployed_at.isoformat()),
         "draft:expiresAt": ConfigValue(plan.expires_at.isoformat()),
-        # envctl's on every deploy: a rollback sets it to true
+        # envctl's on every deploy: a rollback sets both to true
         PREBUILT_KEY: ConfigValue("true" if plan.prebuilt else "false"),
+        MIGRATIONS_SKIP_KEY: ConfigValue("false"),
     }
 
 
@@ -367,13 +369,39 @@ def program_secret_keys(plan: DraftPlan) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def last_good_sha(history: list[UpdateRecord]) -> str | None:
-    """The commit of the newest successful update in ``history`` (newest first)."""
+def last_good(history: list[UpdateRecord]) -> UpdateRecord | None:
+    """The newest successful update with a known commit in ``history`` (newest first)."""
     for record in history:
         sha = record.config.get("draft:sha")
         if record.kind == "update" and record.succeeded and sha and sha != SECRET_MASK:
-            return sha
+            return record
     return None
+
+
+ROLLBACK_RENEWED = frozenset({"draft:deployedAt", "draft:expiresAt", "draft:sha", SECRETS_KEY})
+"""Keys a rollback does not take from the last good update: renewed, or set on their own."""
+
+
+def rollback_config(good: UpdateRecord) -> dict[str, ConfigValue]:
+    """The last good release: its commit's prebuilt image, its own (non-secret) config
+    values, and no migrations (the database stays as the newer commit migrated it).
+
+    Whole top-level keys, the flags merged into their objects: a history snapshot holds
+    objects as JSON, and a path under a key just set whole would not apply.
+    """
+    view: dict[str, Any] = {
+        key: value
+        for key, value in good.config.items()
+        if key.startswith("draft:") and key not in ROLLBACK_RENEWED and value != SECRET_MASK
+    }
+    view["draft:sha"] = good.config["draft:sha"]
+    # its image is in the registry: reference it, never rebuild it from this code
+    for flag in (PREBUILT_KEY, MIGRATIONS_SKIP_KEY):
+        apply_override(view, f"{flag}=true", PROJECT_NAME)
+    return {
+        key: ConfigValue(value if isinstance(value, str) else json.dumps(value))
+        for key, value in view.items()
+    }
 
 
 def masked_outputs(outputs: Mapping[str, OutputValue]) -> dict[str, Any]:
@@ -451,10 +479,12 @@ def deploy_draft(
     notify: Callable[[str], None],
     message: str = "",
     stale: StaleLocks | None = None,
+    keep_logs: Callable[[], str] | None = None,
 ) -> DeployResult:
-    """Create or update the draft; roll back to the last good commit when it fails.
+    """Create or update the draft; roll back to the last good release when it fails.
 
-    With ``stale``, a lock older than the job timeout is cancelled (then the stack refreshed).
+    With ``stale``, a lock older than the job timeout is cancelled (then the stack
+    refreshed). ``keep_logs`` saves the failed pods' logs before anything replaces them.
     """
     stack = plan.names.stack
     try:
@@ -467,7 +497,7 @@ def deploy_draft(
     check_settings(plan, existing, values)
     if created:
         ws.create_stack(stack)
-    rollback_sha = None if created else last_good_sha(ws.history(stack, limit=HISTORY_DEPTH))
+    good_update = None if created else last_good(ws.history(stack, limit=HISTORY_DEPTH))
     ws.set_config(stack, values)
 
     def update(title: str) -> Mapping[str, OutputValue]:
@@ -496,7 +526,9 @@ def deploy_draft(
             )
         failure = "smoke test failed"
 
-    if rollback_sha is None:
+    if keep_logs is not None:
+        notify(keep_logs())
+    if good_update is None:
         return DeployResult(
             plan,
             "failed",
@@ -505,13 +537,12 @@ def deploy_draft(
             error=f"{failure}; there is no earlier successful deployment to roll back to, "
             "so the draft stays as it is until it is destroyed or expires",
         )
+    rollback_sha = good_update.config["draft:sha"]
     good = short_sha(rollback_sha)
-    notify(f"{failure}; rolling back {stack} to {good} (its image, no build)")
-    # The last good commit's image is in the registry: reference it, never rebuild it
-    # from the current (failing) code under the old tag.
-    ws.set_config(
-        stack, {"draft:sha": ConfigValue(rollback_sha), PREBUILT_KEY: ConfigValue("true")}
+    notify(
+        f"{failure}; rolling back {stack} to {good} (its image and values, no build, no migrations)"
     )
+    ws.set_config(stack, rollback_config(good_update))
     try:
         outputs = update(f"rolling back {stack} to {good}")
     except OperationFailed as exc:

@@ -38,9 +38,10 @@ def test_first_deploy_sets_only_the_per_draft_keys(envctl, clock) -> None:
     # the template stays the template's: the program lays it under the stack on every run
     assert set(config) == {
         "draft:branch", "draft:sha", "draft:team", "draft:service", "draft:deployedAt",
-        "draft:expiresAt", "draft:image",
+        "draft:expiresAt", "draft:image", "draft:migrations",
     }  # fmt: skip
     assert json.loads(config["draft:image"]) == {"prebuilt": False}
+    assert json.loads(config["draft:migrations"]) == {"skip": False}
     assert "https://feature-login.drafts.example.com" in result.output
     document = artefact()
     assert document["status"] == "deployed" and document["smoke"] == "passed"
