@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -27,11 +28,15 @@ from rich.text import Text
 from automation.lifecycle.artefact import artefact, write_dotenv, write_json
 from automation.lifecycle.ci_env import CiContext, detect
 from automation.lifecycle.drafts import (
+    HISTORY_DEPTH,
+    MAX_TTL_HOURS,
+    PREBUILT_KEY,
     DeployResult,
     DisplayFactory,
     DraftPlan,
     deploy_draft,
     destroy_draft,
+    last_good,
     load_template,
     names_of,
     plan_draft,
@@ -40,7 +45,7 @@ from automation.lifecycle.drafts import (
     template_prefixes,
 )
 from automation.lifecycle.durations import parse_duration
-from automation.lifecycle.errors import LifecycleError, OperationFailed
+from automation.lifecycle.errors import BadInput, LifecycleError, OperationFailed, StackMissing
 from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
 from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
@@ -209,53 +214,121 @@ def draft_up(
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
         plan = plan_draft(branch, sha, team, cwd, clock(), set_ or [])
-        backoff = Backoff.from_env(env)
         ws = make_workspace(cwd)
-        ci = detect(env)
-        message = f"envctl draft up {short_sha(plan.sha)}"
-        if ci.pipeline_url:
-            message += f" ({ci.pipeline_url})"
-        keys = program_secret_keys(plan)
-        if keys:
-            secrets = _read_vault_secrets(env, redact, plan, keys)
-        else:
-            secrets = {}
-            _say(redact, "vault: not needed (prebuilt image, no external database); no login")
-        stale = StaleLocks.from_env(ws, clock, env)
-        result = deploy_draft(
-            ws,
-            plan,
-            secrets,
-            _display(redact),
-            backoff,
-            lambda m: _say(redact, m),
-            message,
-            stale,
-            keep_logs=lambda: save_failed_pod_logs(plan.names.namespace, logs_dir, redact),
+        code = _deploy(ws, plan, env, redact, "envctl draft up", artifact, dotenv, report, logs_dir)
+    raise typer.Exit(code)
+
+
+def _deploy(
+    ws: StackWorkspace,
+    plan: DraftPlan,
+    env: Mapping[str, str],
+    redact: Redactor,
+    verb: str,
+    artifact: Path,
+    dotenv: Path | None,
+    report: bool,
+    logs_dir: Path,
+) -> int:
+    """Deploy ``plan`` (Vault only when needed), write the artefacts, report; the exit code."""
+    backoff = Backoff.from_env(env)
+    ci = detect(env)
+    message = f"{verb} {short_sha(plan.sha)}"
+    if ci.pipeline_url:
+        message += f" ({ci.pipeline_url})"
+    keys = program_secret_keys(plan)
+    if keys:
+        secrets = _read_vault_secrets(env, redact, plan, keys)
+    else:
+        secrets = {}
+        _say(redact, "vault: not needed (prebuilt image, no external database); no login")
+    stale = StaleLocks.from_env(ws, clock, env)
+    result = deploy_draft(
+        ws,
+        plan,
+        secrets,
+        _display(redact),
+        backoff,
+        lambda m: _say(redact, m),
+        message,
+        stale,
+        keep_logs=lambda: save_failed_pod_logs(plan.names.namespace, logs_dir, redact),
+    )
+    document = artefact(result, ci.pipeline_url)
+    try:
+        write_json(artifact, document, redact)
+        if dotenv is not None:
+            write_dotenv(dotenv, document)
+    except OSError as exc:
+        raise OperationFailed(f"--artifact: cannot write {exc.filename}: {exc.strerror}") from None
+    if report:
+        _report(ci, env, _deploy_report(result, ci), redact)
+    if result.status == "deployed":
+        out.print(
+            redact(
+                f"{plan.names.stack} deployed: {result.url or '(no url output)'} "
+                f"(smoke test {result.smoke}, expires {plan.expires_at.isoformat()})"
+            ),
+            markup=False,
+            highlight=False,
         )
-        document = artefact(result, ci.pipeline_url)
+    else:
+        _error(redact(result.error or result.status))
+    return result.exit_code
+
+
+@draft_app.command("extend")
+def draft_extend(
+    branch: Annotated[str, typer.Option(help="git branch whose draft to keep longer")],
+    hours: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_TTL_HOURS,
+            help="expire this many hours from now, 1 to 48 \\[default: draft:ttlHours]",
+        ),
+    ] = None,
+    cwd: ProjectDir = Path("."),
+    artifact: Annotated[
+        Path, typer.Option(help="where to write the JSON artefact for the pipeline")
+    ] = Path("envctl-draft.json"),
+    report: Annotated[bool, typer.Option(help="update the merge/pull request comment")] = True,
+    logs_dir: Annotated[
+        Path, typer.Option(help="where a failed deploy keeps its failed pods' logs")
+    ] = Path("envctl-failed-pods"),
+) -> None:
+    """Keep the branch's draft longer: redeploy what serves it now with a later expiry."""
+    env, redact = dict(os.environ), Redactor()
+    with _exits(redact):
+        template = load_template(cwd)
+        names = names_of(branch, template)
+        ws = make_workspace(cwd)
         try:
-            write_json(artifact, document, redact)
-            if dotenv is not None:
-                write_dotenv(dotenv, document)
-        except OSError as exc:
-            raise OperationFailed(
-                f"--artifact: cannot write {exc.filename}: {exc.strerror}"
+            live = last_good(ws.history(names.stack, limit=HISTORY_DEPTH))
+        except StackMissing:
+            raise BadInput(
+                f"--branch: {branch} has no draft (stack {names.stack} does not exist)"
             ) from None
-        if report:
-            _report(ci, env, _deploy_report(result, ci), redact)
-        if result.status == "deployed":
-            out.print(
-                redact(
-                    f"{plan.names.stack} deployed: {result.url or '(no url output)'} "
-                    f"(smoke test {result.smoke}, expires {plan.expires_at.isoformat()})"
-                ),
-                markup=False,
-                highlight=False,
+        if live is None:
+            raise OperationFailed(
+                f"{names.stack} has no successful deploy to extend; deploy it with "
+                "'envctl draft up' first"
             )
-        else:
-            _error(redact(result.error or result.status))
-        raise typer.Exit(result.exit_code)
+        now = clock()
+        plan = plan_draft(
+            branch,
+            live.config["draft:sha"],
+            live.config.get("draft:team"),
+            cwd,
+            now,
+            [f"{PREBUILT_KEY}=true"],  # what serves it now: its image is in the registry
+        )
+        if hours is not None:
+            plan = replace(plan, expires_at=(now + timedelta(hours=hours)).replace(microsecond=0))
+        code = _deploy(
+            ws, plan, env, redact, "envctl draft extend", artifact, None, report, logs_dir
+        )
+    raise typer.Exit(code)
 
 
 @draft_app.command("destroy")

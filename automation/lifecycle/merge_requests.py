@@ -1,7 +1,11 @@
 """Merge requests (GitLab) and pull requests (GitHub) over their REST APIs with httpx.
 
-* ``ReviewThread``: one MR/PR; ``upsert_comment`` finds envctl's comment by its hidden
-  marker and edits it in place (or creates it), ``set_label`` adds or removes a label.
+* ``ReviewThread``: one MR/PR; ``upsert_comment`` finds envctl's comment — the hidden
+  marker, written by the token's own user (``GET /user``; GitHub's Actions token, which
+  may not read it, is ``github-actions[bot]``) — and edits it in place, or creates it.
+  A note of anyone else is never edited, even with the marker; an edit refused with HTTP
+  403 (a rotated token of another user) is reported and a new note is posted.
+  ``set_label`` adds or removes a label.
 * ``ReviewStates``: for the reaper, whether a branch's MR/PR is closed or merged.
 
 GitLab needs a token that may write notes (``ENVCTL_GITLAB_TOKEN`` or ``GITLAB_TOKEN``: a
@@ -47,13 +51,24 @@ class ReviewStates(Protocol):
         ...
 
 
+GITHUB_ACTIONS_BOT = "github-actions[bot]"
+
+
+class ApiError(OperationFailed):
+    """An API request answered with an error status (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
     try:
         response = client.request(method, url, **kwargs)
         response.raise_for_status()
     except httpx.HTTPStatusError as exc:
         code = exc.response.status_code
-        raise OperationFailed(f"{method} {exc.request.url.path} returned HTTP {code}") from None
+        raise ApiError(f"{method} {exc.request.url.path} returned HTTP {code}", code) from None
     except httpx.HTTPError as exc:
         raise OperationFailed(
             f"{method} {url.split('?')[0]} failed ({type(exc).__name__})"
@@ -61,9 +76,31 @@ def _send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.R
     return response
 
 
-def _is_ours(comment: Mapping[str, Any]) -> bool:
+def _is_ours(comment: Mapping[str, Any], author: str, me: str | int) -> bool:
+    """The marker, written by ``me`` (the token's user, by id or login under ``author``)."""
     body = comment.get("body")
-    return isinstance(body, str) and body.lstrip().startswith(MARKER)
+    who = comment.get(author) or {}
+    mine = who.get("id") == me if isinstance(me, int) else who.get("login") == me
+    return isinstance(body, str) and body.lstrip().startswith(MARKER) and mine
+
+
+def _edit_or_post(client: httpx.Client, edit: tuple[str, str] | None, post: str, body: str) -> str:
+    """PUT/PATCH our note, or POST a new one when there is none or the edit is refused."""
+    if edit is not None:
+        method, url = edit
+        try:
+            _send(client, method, url, json={"body": body})
+            return "updated"
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            _send(client, "POST", post, json={"body": body})
+            return (
+                f"created: editing envctl's earlier comment was refused ({exc}; the token may "
+                "not edit it, e.g. after a token rotation), so a new comment was posted"
+            )
+    _send(client, "POST", post, json={"body": body})
+    return "created"
 
 
 class GitLabMergeRequest:
@@ -84,12 +121,16 @@ class GitLabMergeRequest:
             page = response.headers.get("x-next-page")
 
     def upsert_comment(self, body: str) -> str:
-        for note in self._notes():
-            if not note.get("system") and _is_ours(note):
-                _send(self.client, "PUT", f"{self.base}/notes/{note['id']}", json={"body": body})
-                return "updated"
-        _send(self.client, "POST", f"{self.base}/notes", json={"body": body})
-        return "created"
+        me = int(_send(self.client, "GET", "user").json()["id"])
+        edit = next(
+            (
+                ("PUT", f"{self.base}/notes/{note['id']}")
+                for note in self._notes()
+                if not note.get("system") and _is_ours(note, "author", me)
+            ),
+            None,
+        )
+        return _edit_or_post(self.client, edit, f"{self.base}/notes", body)
 
     def set_label(self, name: str, present: bool) -> None:
         field = "add_labels" if present else "remove_labels"
@@ -99,10 +140,22 @@ class GitLabMergeRequest:
 class GitHubPullRequest:
     """A GitHub pull request: issue comments and labels through the REST API."""
 
-    def __init__(self, client: httpx.Client, repository: str, number: int) -> None:
+    def __init__(
+        self, client: httpx.Client, repository: str, number: int, actions_token: bool = True
+    ) -> None:
         self.client = client
         self.issue = f"repos/{repository}/issues/{number}"
         self.repository = repository
+        self.actions_token = actions_token
+
+    def _me(self) -> str:
+        """The token's login; the Actions token (which may not read /user) is the bot's."""
+        try:
+            return str(_send(self.client, "GET", "user").json()["login"])
+        except ApiError as exc:
+            if exc.status in (403, 404) and self.actions_token:
+                return GITHUB_ACTIONS_BOT
+            raise
 
     def _comments(self) -> Iterator[dict[str, Any]]:
         url: str | None = f"{self.issue}/comments"
@@ -116,13 +169,16 @@ class GitHubPullRequest:
             params = None  # the next link carries its own query
 
     def upsert_comment(self, body: str) -> str:
-        for comment in self._comments():
-            if _is_ours(comment):
-                url = f"repos/{self.repository}/issues/comments/{comment['id']}"
-                _send(self.client, "PATCH", url, json={"body": body})
-                return "updated"
-        _send(self.client, "POST", f"{self.issue}/comments", json={"body": body})
-        return "created"
+        me = self._me()
+        edit = next(
+            (
+                ("PATCH", f"repos/{self.repository}/issues/comments/{comment['id']}")
+                for comment in self._comments()
+                if _is_ours(comment, "user", me)
+            ),
+            None,
+        )
+        return _edit_or_post(self.client, edit, f"{self.issue}/comments", body)
 
     def set_label(self, name: str, present: bool) -> None:
         if present:
@@ -221,7 +277,8 @@ def review_thread(
         client, repository = found
         number = ci.pull_number or GitHubBranches(client, repository).open_number(branch)
         if number is not None:
-            return GitHubPullRequest(client, repository, number), client
+            actions_token = not env.get("ENVCTL_GITHUB_TOKEN")
+            return GitHubPullRequest(client, repository, number, actions_token), client
         client.close()
     return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 MARKER = "<!-- envctl:draft-report -->"
 TESTED_LABEL = "draft-tested"
@@ -57,7 +57,9 @@ def render(report: DraftReport) -> str:
     if report.rolled_back_to:
         rows.append(("Now serving", f"`{report.rolled_back_to[:12]}` (last good deployment)"))
     if report.expires_at and report.status != "destroyed":
-        rows.append(("Expires", report.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
+        expires = report.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        extend = f"envctl draft extend --branch {report.branch} --hours 24"
+        rows.append(("Expires", f"{expires} (each push renews it; or `{extend}`)"))
     rows.append(("Stack", f"`{report.stack}`"))
     if report.pipeline_url:
         rows.append(("Pipeline", report.pipeline_url))

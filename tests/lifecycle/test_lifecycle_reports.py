@@ -199,3 +199,32 @@ def test_reap_in_gitlab_destroys_drafts_of_closed_merge_requests(
 def test_the_report_never_breaks_its_table() -> None:
     body = render(DraftReport("failed", "draft-x", "feature/x", error="a | b\nc"))
     assert "> a \\| b c" in body
+
+
+def test_gitlab_never_edits_a_marked_note_someone_else_wrote(cassette) -> None:
+    tape = cassette("gitlab_foreign_marker")
+
+    assert post(GITLAB_ENV, report()) == "created"
+
+    assert tape.done
+    assert [r.method for r in tape.seen if "/notes/" in r.url.path] == []  # no PUT of 903
+    (created,) = tape.sent("POST")
+    assert created["body"].startswith(MARKER)
+
+
+def test_gitlab_edit_refused_with_403_is_reported_and_a_new_note_posted(cassette) -> None:
+    tape = cassette("gitlab_edit_refused")
+
+    action = post(GITLAB_ENV, report())
+
+    assert tape.done
+    assert action.startswith("created: editing envctl's earlier comment was refused")
+    assert "HTTP 403" in action and "glpat" not in action
+    (created,) = tape.sent("POST")
+    assert created["body"].startswith(MARKER)
+
+
+def test_the_comment_says_when_the_draft_expires_and_how_to_extend_it() -> None:
+    body = render(report())
+    assert "| Expires | 2026-11-24 12:00 UTC" in body
+    assert "envctl draft extend --branch feature/login" in body
