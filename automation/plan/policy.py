@@ -47,7 +47,7 @@ _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string
 
 @dataclass(frozen=True)
 class PolicyFinding:
-    """One policy diagnostic: which policy, how bad, which resource (None: the stack), what."""
+    """One policy diagnostic: which policy, how bad, which resource (or the stack), what."""
 
     policy: str
     level: str
@@ -518,7 +518,8 @@ def _analyze(servicer: Any, plan: Plan) -> list[PolicyFinding]:
             )
         )
     response = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=stack_resources), None)
-    findings.extend(_findings(response, default_urn=None))
+    # As the engine does, a stack policy's violation without a resource names the stack.
+    findings.extend(_findings(response, default_urn=root.urn))
     return findings
 
 

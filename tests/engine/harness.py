@@ -70,5 +70,6 @@ class Project:
 def copy_project(source: Path, into: Path) -> Path:
     """A copy of the program in ``source`` (tests may write stack config files beside it)."""
     target = into / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
     return target

@@ -3,9 +3,12 @@ pods without host access (emptyDir and ConfigMap volumes), allow rules that name
 and permissions of its own namespace only (a Role, the built-in read-only `view`)."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+APP_CHART = str(Path(__file__).resolve().parents[4] / "charts" / "app")  # the project's chart
 
 NAMESPACE = "draft-careful"
 expires = datetime.now(UTC) + timedelta(hours=24)
@@ -148,7 +151,7 @@ k8s.core.v1.Service(
 )
 k8s.helm.v3.Release(
     "app",
-    chart="app",
+    chart=APP_CHART,
     namespace=NAMESPACE,
     values={
         "image": {"tag": "draft-careful-0123abc"},

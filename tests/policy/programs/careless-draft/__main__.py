@@ -1,8 +1,11 @@
 """A draft that outlives its branch and escapes its namespace."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pulumi_kubernetes as k8s
+
+APP_CHART = str(Path(__file__).resolve().parents[4] / "charts" / "app")  # the project's chart
 
 week = datetime.now(UTC) + timedelta(days=7)
 
@@ -48,7 +51,7 @@ k8s.core.v1.Service(
 
 k8s.helm.v3.Release(
     "app",
-    chart="app",
+    chart=APP_CHART,
     namespace="draft-careless",
     values={"image": {"tag": "latest"}, "service": {"type": "LoadBalancer"}},
 )

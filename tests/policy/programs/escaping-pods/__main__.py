@@ -5,9 +5,12 @@ restricted profile (NET_BIND_SERVICE only, escalation off), plus a Helm release 
 the same."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+APP_CHART = str(Path(__file__).resolve().parents[4] / "charts" / "app")  # the project's chart
 
 NAMESPACE = "draft-escaping"
 expires = datetime.now(UTC) + timedelta(hours=24)
@@ -126,7 +129,7 @@ k8s.batch.v1.CronJob(
 
 k8s.helm.v3.Release(
     "app",
-    chart="app",
+    chart=APP_CHART,
     namespace=NAMESPACE,
     values={
         "image": {"tag": "1.0"},
