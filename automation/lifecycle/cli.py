@@ -47,11 +47,11 @@ from automation.lifecycle.drafts import (
 from automation.lifecycle.durations import parse_duration
 from automation.lifecycle.errors import BadInput, LifecycleError, OperationFailed, StackMissing
 from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
+from automation.lifecycle.lock_breaking import LockBreakingWorkspace
 from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
 from automation.lifecycle.pod_logs import save_failed_pod_logs
 from automation.lifecycle.progress import EventDisplay
-from automation.lifecycle.pulumi_workspace import PulumiWorkspace
 from automation.lifecycle.reaper import Reaper, ReapOutcome
 from automation.lifecycle.redact import Redactor
 from automation.lifecycle.report import TESTED_LABEL, DraftReport, render
@@ -79,8 +79,9 @@ ProjectDir = Annotated[
 
 
 def make_workspace(project_dir: Path) -> StackWorkspace:
-    """The workspace the commands drive (tests replace this with a fake)."""
-    return PulumiWorkspace(project_dir)
+    """The workspace the commands drive (tests replace this with a fake); it can clear a
+    lock a killed job left behind."""
+    return LockBreakingWorkspace(project_dir)
 
 
 def clock() -> datetime:
