@@ -89,7 +89,7 @@ def test_plan_shows_the_command_chain_with_its_dependencies(document: dict[str, 
 
 def test_secrets_are_secret_in_the_plan(document: dict[str, Any]) -> None:
     commands = by_name(document)
-    for name in ("staging-checkout", "staging-env", "staging-deploy"):
+    for name in ("staging-checkout", "staging-env", "staging-deploy", "staging-pull-agent"):
         assert commands[name]["inputs"]["stdin"] == "[secret]", name
     assert commands["staging-deploy"]["inputs"]["triggers"] == "[secret]"
     assert "[secret]" not in commands["staging-override"]["inputs"]["stdin"]

@@ -92,7 +92,9 @@ docker_package() { # docker_package NAME: NAME=<the repository's build of $DOCKE
 if ! command -v docker >/dev/null 2>&1; then
     docker_repository
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    apt_install "$(docker_package docker-ce)" "$(docker_package docker-ce-cli)" containerd.io docker-buildx-plugin docker-compose-plugin
+    engine=$(docker_package docker-ce)
+    cli=$(docker_package docker-ce-cli)
+    apt_install "$engine" "$cli" containerd.io docker-buildx-plugin docker-compose-plugin
     $sudo systemctl enable --now docker >/dev/null 2>&1 || true
 elif ! docker compose version >/dev/null 2>&1; then
     docker_repository
