@@ -2,7 +2,12 @@
 
 Metrics and alert routing are shared with Dev; every expression carries the shared draft
 filter ``namespace=~"draft-.*"`` (what Dev's routes and silences match on) and the draft's
-own namespace, so one draft's rule never fires for another.
+own namespace, so one draft's rule never fires for another. The 5xx ratio counts both
+ingress controllers a cluster may run: ingress-nginx (``nginx_ingress_controller_requests``,
+the draft's namespace in ``exported_namespace``) and Traefik
+(``traefik_service_requests_total``, whose ``service`` label starts with the namespace);
+a controller without series adds nothing. The rule carries ``draft:monitoring.ruleLabels``
+(default ``release: kube-prometheus-stack``, what that chart's Prometheus selects).
 """
 
 from __future__ import annotations
@@ -19,11 +24,24 @@ PROMETHEUS_API = "monitoring.coreos.com/v1"
 DRAFT_NAMESPACES = 'namespace=~"draft-.*"'
 
 
+def five_xx_ratio(ns: str) -> str:
+    """Share of the draft's requests answered 5xx over 5 minutes, ingress-nginx and Traefik."""
+    nginx = f'nginx_ingress_controller_requests{{exported_namespace=~"draft-.*",exported_namespace="{ns}"'
+    traefik = f'traefik_service_requests_total{{service=~"draft-.*",service=~"{ns}-.*"'
+    nginx_5xx, traefik_5xx = nginx + ',status=~"5.."', traefik + ',code=~"5.."'
+
+    def rate(selector: str) -> str:
+        return f"(sum(rate({selector}}}[5m])) or vector(0))"
+
+    errors = f"{rate(nginx_5xx)} + {rate(traefik_5xx)}"
+    total = f"{rate(nginx)} + {rate(traefik)}"
+    return f"({errors}) / ({total})"
+
+
 def alert_rules(plan: DraftBlueprint) -> list[dict[str, Any]]:
     """The draft's alerts; every selector is scoped to draft namespaces and to this one."""
     ns = plan.namespace
     scope = f'{DRAFT_NAMESPACES},namespace="{ns}"'
-    ingress_scope = f'exported_namespace=~"draft-.*",exported_namespace="{ns}"'
     labels = {"severity": "warning", "environment": "draft", "namespace": ns}
     link = {
         "draft_url": plan.url,
@@ -49,10 +67,7 @@ def alert_rules(plan: DraftBlueprint) -> list[dict[str, Any]]:
         },
         {
             "alert": "DraftHigh5xxRate",
-            "expr": (
-                f'sum(rate(nginx_ingress_controller_requests{{{ingress_scope},status=~"5.."}}[5m]))'
-                f" / sum(rate(nginx_ingress_controller_requests{{{ingress_scope}}}[5m])) > 0.05"
-            ),
+            "expr": five_xx_ratio(ns) + " > 0.05",
             "for": "5m",
             "labels": labels,
             "annotations": {

@@ -584,8 +584,12 @@ class MonitoringSettings(SettingsModel):
     enabled: Annotated[bool, Field(description="create a PrometheusRule for this draft")] = False
     interval: Annotated[Duration, Field(description="rule evaluation interval")] = "5m"
     rule_labels: Annotated[
-        dict[str, str], Field(description="labels the Prometheus ruleSelector matches")
-    ] = {}
+        dict[str, str],
+        Field(
+            description="labels the Prometheus ruleSelector matches; kube-prometheus-stack's "
+            "default selects release: <its Helm release>"
+        ),
+    ] = {"release": "kube-prometheus-stack"}
 
 
 class ExternalSecretsSettings(SettingsModel):
