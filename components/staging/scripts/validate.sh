@@ -33,6 +33,7 @@ validate() {
         until status=$(probe "$1" "$2" 2>"$probe_error") && routed "$status"; do
             if [ "$(date +%s)" -ge "$deadline" ]; then
                 log "https://$1$2: no routed HTTPS answer with a valid certificate in ${VALIDATE_TIMEOUT}s: ${status:-} $(cat "$probe_error")"
+                rm -f "$probe_body" "$probe_error"
                 return 1
             fi
             sleep 2
@@ -57,7 +58,10 @@ validate() {
     done <<SMOKE
 $SMOKE_CHECKS
 SMOKE
-    [ "$failed" = 0 ] || return 1
+    if [ "$failed" != 0 ]; then
+        rm -f "$probe_body" "$probe_error"
+        return 1
+    fi
 
     anonymous=$(probe "$DASHBOARD_HOST" /dashboard/ 2>"$probe_error") || anonymous="error: $(cat "$probe_error")"
     wrong=$(credentials "$DASHBOARD_USER" "wrong-$$-$(date +%s)" |
