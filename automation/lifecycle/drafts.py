@@ -2,13 +2,14 @@
 
 ``plan_draft`` checks every input and reads ``Pulumi.draft.yaml`` before anything is
 touched (bad input -> ``BadInput``, exit 2). ``deploy_draft`` validates the complete draft
-settings the stack will have (``DraftSettings``), creates or selects the stack, starts it
-from the template's config, sets branch, sha, team, a renewed expiry, ``--set`` values and
-the Vault secrets (as secret config), and runs the update. When the update fails
-(readiness or smoke test) or the program exports ``smoke: failed``, it redeploys the
-commit of the newest successful update before this one, referencing that commit's image
-as already pushed (``draft:image.prebuilt``: nothing is rebuilt from the failing code),
-and reports the draft as failed along with what is live now.
+settings the stack will have (``DraftSettings``), creates or selects the stack, sets only
+the per-draft keys (branch, sha, team, service, deploy time, expiry), ``--set`` values and
+the secrets the program reads (as secret config) — never the template's keys, which the
+program lays under the stack on every run — and runs the update. When the update fails
+(readiness or smoke test) or the program exports ``smoke: failed``, it keeps the failed
+pods' logs, then rolls back the release only: the newest successful update's commit, its
+image as already pushed (``draft:image.prebuilt``), its own values, and no migrations
+(``draft:migrations.skip``); it reports the draft as failed along with what is live now.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ OWNED_KEYS = {
     "draft:branch": "--branch",
     "draft:sha": "--sha",
     "draft:team": "--team",
+    "draft:service": "draft:service of Pulumi.draft.yaml",
     "draft:expiresAt": "draft:ttlHours",
     "draft:deployedAt": "the time of the deploy",
     SECRETS_KEY: "Vault",

@@ -516,3 +516,14 @@ def test_team_help_shows_its_default(envctl) -> None:
     result = envctl("draft", "up", "--help", env={"COLUMNS": "200"})
 
     assert "[default: draft:team of Pulumi.draft.yaml]" in result.output
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["draft:sha", "draft:team", "draft:service", "draft:deployedAt", "draft:expiresAt"],
+)
+def test_set_of_a_key_envctl_owns_is_refused_before_anything_is_touched(envctl, key) -> None:
+    result = deploy(envctl, GOOD, "feature/login", "--set", f"{key}=x")
+    assert result.exit_code == 2
+    assert f"--set: {key} is set by envctl" in result.output
+    assert envctl.fake.calls == []
