@@ -156,10 +156,10 @@ def layered_config(project_dir: Path, kind: StackKind, config: Mapping[str, Any]
     list included) replaces. The program does it on every run, so a template edit reaches
     every stack on its next update; ``envctl draft up`` never copies template keys.
     """
-    return deep_merge(_decoded(template_config(project_dir, kind)), _decoded(config))
+    return deep_merge(decoded_config(template_config(project_dir, kind)), decoded_config(config))
 
 
-def _decoded(config: Mapping[str, Any]) -> dict[str, Any]:
+def decoded_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Config values with JSON objects and lists (as Pulumi hands them over) parsed."""
     return {key: _json_or_text(value) for key, value in config.items()}
 

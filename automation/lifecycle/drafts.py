@@ -42,6 +42,7 @@ from automation.lifecycle.workspace import (
 from automation.plan.stack_config import apply_override
 from components.config import (
     ConfigError,
+    decoded_config,
     layered_config,
     load_settings,
     read_stack_file,
@@ -290,6 +291,32 @@ def _top_key(path_key: str) -> str:
     return f"{namespace}:{path.split('.', 1)[0].split('[', 1)[0]}"
 
 
+def as_paths(values: Mapping[str, Any]) -> dict[str, ConfigValue]:
+    """Config values as ``pulumi config set --path`` leaves (``draft:mocks[0].port``).
+
+    Objects go in as paths, never as one JSON string: Pulumi would store the string, and a
+    later path set under that key would silently replace all of it.
+    """
+    flat: dict[str, ConfigValue] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(key))
+                walk(f"{prefix}.{key}" if plain else f'{prefix}["{key}"]', inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}[{index}]", inner)
+        elif isinstance(value, bool):
+            flat[prefix] = ConfigValue("true" if value else "false")
+        elif value is not None:
+            flat[prefix] = ConfigValue(str(value))
+
+    for key, value in values.items():
+        walk(key, value)
+    return flat
+
+
 def per_draft_config(plan: DraftPlan) -> dict[str, ConfigValue]:
     """The keys ``draft up`` owns and sets on every deploy: who, what and when."""
     return {
@@ -313,8 +340,8 @@ def stack_config(
     Never the template's keys: the program lays ``Pulumi.draft.yaml`` under the stack's
     config on every run, so a template edit reaches every draft on its next deploy. A
     ``--set`` path through a list (``draft:mocks[0].port``) cannot be merged into the
-    template's list by Pulumi: that top-level key is set whole, the template's value with
-    the change (the draft then keeps it as its own, as asked).
+    template's list by Pulumi: that top-level key is set whole (path by path), the
+    template's value with the change (the draft then keeps it as its own, as asked).
     """
     values = per_draft_config(plan)
     through_lists = [(k, v) for k, v in plan.overrides if "[" in k.partition(":")[2]]
@@ -329,7 +356,7 @@ def stack_config(
         except ConfigError as exc:
             raise BadInput(str(exc)) from None
         for top in dict.fromkeys(_top_key(k) for k, _ in through_lists):
-            values[top] = ConfigValue(json.dumps(view[top]))
+            values.update(as_paths({top: view[top]}))
     if secrets:
         values[SECRETS_KEY] = ConfigValue(json.dumps(dict(secrets), sort_keys=True), secret=True)
     return values
@@ -388,22 +415,20 @@ def rollback_config(good: UpdateRecord) -> dict[str, ConfigValue]:
     """The last good release: its commit's prebuilt image, its own (non-secret) config
     values, and no migrations (the database stays as the newer commit migrated it).
 
-    Whole top-level keys, the flags merged into their objects: a history snapshot holds
-    objects as JSON, and a path under a key just set whole would not apply.
+    A history snapshot holds objects as JSON: they are decoded and set path by path.
     """
-    view: dict[str, Any] = {
-        key: value
-        for key, value in good.config.items()
-        if key.startswith("draft:") and key not in ROLLBACK_RENEWED and value != SECRET_MASK
-    }
+    view = decoded_config(
+        {
+            key: value
+            for key, value in good.config.items()
+            if key.startswith("draft:") and key not in ROLLBACK_RENEWED and value != SECRET_MASK
+        }
+    )
     view["draft:sha"] = good.config["draft:sha"]
     # its image is in the registry: reference it, never rebuild it from this code
     for flag in (PREBUILT_KEY, MIGRATIONS_SKIP_KEY):
         apply_override(view, f"{flag}=true", PROJECT_NAME)
-    return {
-        key: ConfigValue(value if isinstance(value, str) else json.dumps(value))
-        for key, value in view.items()
-    }
+    return as_paths(view)
 
 
 def masked_outputs(outputs: Mapping[str, OutputValue]) -> dict[str, Any]:

@@ -151,3 +151,36 @@ def test_without_kubectl_the_rollback_still_runs(envctl, monkeypatch, tmp_path: 
     assert result.exit_code == 1
     assert "failed pods' logs not kept: kubectl is not on PATH" in result.output
     assert "rolled back to 1111111" in result.output
+
+
+def test_the_rollback_config_is_set_path_by_path_never_as_json_strings() -> None:
+    """Pulumi stores a JSON string set on a key as a string, and a later path set under it
+    silently replaces the whole value: objects from the history go in as paths."""
+    from datetime import UTC, datetime
+
+    from automation.lifecycle.drafts import rollback_config
+    from automation.lifecycle.workspace import UpdateRecord
+
+    good = UpdateRecord(
+        "update",
+        "succeeded",
+        datetime(2026, 11, 22, tzinfo=UTC),
+        config={
+            "draft:sha": GOOD,
+            "draft:image": '{"prebuilt": false, "registry": "ghcr.io"}',
+            "draft:network": '{"ingressControllerPodLabels": {"app.kubernetes.io/name": "x"}}',
+            "draft:mocks": '[{"name": "payments-mock", "port": 8080}]',
+            "draft:secrets": "[secret]",
+            "draft:expiresAt": "2026-11-24T00:00:00+00:00",
+        },
+    )
+    values = {key: value.value for key, value in rollback_config(good).items()}
+    assert values == {
+        "draft:sha": GOOD,
+        "draft:image.prebuilt": "true",
+        "draft:image.registry": "ghcr.io",
+        'draft:network.ingressControllerPodLabels["app.kubernetes.io/name"]': "x",
+        "draft:mocks[0].name": "payments-mock",
+        "draft:mocks[0].port": "8080",
+        "draft:migrations.skip": "true",
+    }
