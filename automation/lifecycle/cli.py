@@ -30,13 +30,13 @@ from automation.lifecycle.ci_env import CiContext, detect
 from automation.lifecycle.drafts import (
     HISTORY_DEPTH,
     MAX_TTL_HOURS,
-    PREBUILT_KEY,
     DeployResult,
     DisplayFactory,
     DraftPlan,
     deploy_draft,
     destroy_draft,
     last_good,
+    live_overrides,
     load_template,
     names_of,
     plan_draft,
@@ -322,7 +322,7 @@ def draft_extend(
             live.config.get("draft:team"),
             cwd,
             now,
-            [f"{PREBUILT_KEY}=true"],  # what serves it now: its image is in the registry
+            live_overrides(live),  # what serves it now, as it was deployed
         )
         if hours is not None:
             plan = replace(plan, expires_at=(now + timedelta(hours=hours)).replace(microsecond=0))

@@ -431,6 +431,20 @@ def rollback_config(good: UpdateRecord) -> dict[str, ConfigValue]:
     return as_paths(view)
 
 
+def live_overrides(live: UpdateRecord) -> list[str]:
+    """``--set`` items that redeploy what ``live`` (an update) deployed: its own non-secret
+    values (the pipeline's registry, a rollback's skipped migrations...), its image prebuilt."""
+    own = decoded_config(
+        {
+            key: value
+            for key, value in live.config.items()
+            if key.startswith("draft:") and _top_key(key) not in OWNED_KEYS and value != SECRET_MASK
+        }
+    )
+    items = [f"{key}={value.value}" for key, value in as_paths(own).items()]
+    return [*items, f"{PREBUILT_KEY}=true"]
+
+
 def masked_outputs(outputs: Mapping[str, OutputValue]) -> dict[str, Any]:
     """Outputs fit to print or write: secret ones replaced by ``[secret]``."""
     return {k: SECRET_MASK if v.secret else v.value for k, v in sorted(outputs.items())}

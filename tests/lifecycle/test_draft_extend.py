@@ -10,8 +10,8 @@ GOOD, BAD = "1111111aaaa", "2222222bbbb"
 STACK = "draft-feature-login"
 
 
-def up(envctl, sha: str = GOOD):
-    return envctl("draft", "up", "--branch", "feature/login", "--sha", sha, "--no-report")
+def up(envctl, sha: str = GOOD, *extra: str):
+    return envctl("draft", "up", "--branch", "feature/login", "--sha", sha, "--no-report", *extra)
 
 
 def test_extend_moves_the_expiry_and_the_reaper_keeps_the_draft(envctl, clock) -> None:
@@ -59,3 +59,23 @@ def test_extend_of_a_branch_without_a_draft_is_bad_input(envctl) -> None:
     assert result.exit_code == 2
     assert "--branch: feature/nothing has no draft" in result.output
     assert envctl.fake.calls_of("create_stack") == []
+
+
+def test_extend_redeploys_the_live_release_as_it_was_deployed(envctl) -> None:
+    """From any checkout: the pipeline's --set image registry stays, and after a rollback
+    the migrations stay skipped (the old code's migrations would fail on the newer DB)."""
+    pipeline = ["--set", "draft:image.prebuilt=true", "--set", "draft:image.registry=ghcr.io",
+                "--set", "draft:image.repository=octo-org/app"]  # fmt: skip
+    assert up(envctl, GOOD, *pipeline).exit_code == 0
+    envctl.fake.failing_shas.add(BAD)
+    assert up(envctl, BAD, *pipeline).exit_code == 1  # rolled back, migrations skipped
+    envctl.fake.stacks[STACK].config.clear()  # another checkout: no stack file, only history
+
+    result = envctl("draft", "extend", "--branch", "feature/login", "--no-report")
+
+    assert result.exit_code == 0, result.output
+    config = envctl.fake.stacks[STACK].config
+    image = json.loads(config["draft:image"].value)
+    assert image == {"prebuilt": True, "registry": "ghcr.io", "repository": "octo-org/app"}
+    assert json.loads(config["draft:migrations"].value) == {"skip": True}
+    assert config["draft:sha"].value == GOOD
