@@ -55,7 +55,12 @@ from automation.lifecycle.progress import EventDisplay
 from automation.lifecycle.reaper import Reaper, ReapOutcome
 from automation.lifecycle.redact import Redactor
 from automation.lifecycle.report import TESTED_LABEL, DraftReport, render
-from automation.lifecycle.staging import staging_destroy, staging_preview, staging_up
+from automation.lifecycle.staging import (
+    staging_destroy,
+    staging_preview,
+    staging_rollback,
+    staging_up,
+)
 from automation.lifecycle.vault import VaultSession, login_from_env, vault_session
 from automation.lifecycle.workspace import EventSink, StackWorkspace
 from components.naming import short_sha
@@ -80,8 +85,11 @@ ProjectDir = Annotated[
 
 def make_workspace(project_dir: Path) -> StackWorkspace:
     """The workspace the commands drive (tests replace this with a fake); it can clear a
-    lock a killed job left behind."""
-    return LockBreakingWorkspace(project_dir)
+    lock a killed job left behind, and runs the project's policy pack (``policy/``) on every
+    update and preview, as ``pulumi up --policy-pack policy`` does."""
+    pack = project_dir / "policy"
+    packs = [pack] if (pack / "PulumiPolicy.yaml").is_file() else []
+    return LockBreakingWorkspace(project_dir, policy_packs=packs)
 
 
 def clock() -> datetime:
@@ -497,6 +505,19 @@ def staging_preview_command(cwd: ProjectDir = Path(".")) -> None:
         changes = staging_preview(ws, _display(redact), backoff, lambda m: _say(redact, m))
         summary = ", ".join(f"{n} to {op}" for op, n in sorted(changes.items()) if op != "same")
         out.print(f"staging preview: {summary or 'no changes'}", markup=False)
+
+
+@staging_app.command("rollback")
+def staging_rollback_command(cwd: ProjectDir = Path(".")) -> None:
+    """Make the previous validated release live again on the host (no rebuild, same lock)."""
+    redact = Redactor()
+    with _exits(redact):
+        ws = make_workspace(cwd)
+        stack_config = ws.get_config("staging")
+        redact.add(*(value.value for value in stack_config.values() if value.secret))
+        config = {key: value.value for key, value in stack_config.items()}
+        commit = staging_rollback(cwd, config)
+        out.print(f"staging rolled back to {commit}", markup=False)
 
 
 @staging_app.command("destroy")
