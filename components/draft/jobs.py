@@ -36,6 +36,9 @@ def logs_hint(namespace: str, job: str) -> str:
 def _job_annotations(plan: DraftBlueprint, job: str, timeout: int) -> dict[str, str]:
     return {
         "pulumi.com/timeoutSeconds": str(timeout + AWAIT_SLACK_SECONDS),
+        # A Job that failed is replaced by the next `pulumi up` of the same inputs, instead of
+        # being awaited (and failing) again.
+        "pulumi.com/replaceUnready": "true",
         "environments.dev/logs": logs_hint(plan.namespace, job),
         "environments.dev/sha": plan.image_tag.rsplit("-", 1)[-1],
     }

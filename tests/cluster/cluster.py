@@ -115,6 +115,13 @@ def kubeconfig(pki: Path, server: str) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _decoded(body: bytes) -> object:
+    try:
+        return json.loads(body or b"null")
+    except json.JSONDecodeError:
+        return body.decode(errors="replace")  # /readyz and friends answer in text
+
+
 @dataclass
 class Cluster:
     """A running test cluster; ``kubeconfig`` is an admin kubeconfig file."""
@@ -140,9 +147,9 @@ class Cluster:
         request.add_header("Content-Type", kind)
         try:
             with urllib.request.urlopen(request, context=self._context(), timeout=30) as response:
-                return response.status, json.loads(response.read() or b"null")
+                return response.status, _decoded(response.read())
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+            return error.code, _decoded(error.read())
 
     def get(self, path: str) -> object:
         status, body = self.request("GET", path)
@@ -222,7 +229,7 @@ def _start_kwok(cluster: Cluster, failing_jobs: tuple[str, ...]) -> None:
            "--manage-all-nodes=false",
            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
            "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
-           "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1",
+           "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--node-lease-duration-seconds=40",
            f"--node-port={free_port()}", f"--server-address=127.0.0.1:{free_port()}",
            f"--config={stages}")  # fmt: skip
 
@@ -261,7 +268,7 @@ def start_cluster(root: Path) -> Cluster:
                f"--secure-port={free_port()}",
                f"--service-account-private-key-file={pki / 'sa.key'}",
                f"--root-ca-file={pki / 'ca.crt'}",
-               "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle",
+               "--controllers=*,-nodeipam,-cloud-node-lifecycle",
                "--use-service-account-credentials=false")  # fmt: skip
         _start(cluster, "kube-scheduler", *common, f"--secure-port={free_port()}")
         _start_kwok(cluster, ())
@@ -302,12 +309,24 @@ def have_binaries() -> list[str]:
     )
 
 
+READY = {"type": "Ready", "status": "True", "reason": "StandIn", "message": "tests/cluster",
+         "lastTransitionTime": "2026-01-01T00:00:00Z"}  # fmt: skip
+
+
+def _ready(item: dict[str, object]) -> bool:
+    status = item.get("status") or {}
+    assert isinstance(status, dict)
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in status.get("conditions") or [])  # fmt: skip
+
+
 class StandIns(threading.Thread):
     """What a real cluster's add-ons would do, as far as the draft's awaits can tell.
 
     - an ingress controller: gives every Ingress a load-balancer address;
-    - the External Secrets operator: writes each ExternalSecret's target Secret (its named
-      keys and template keys, with placeholder values) and marks it Ready.
+    - the External Secrets operator: marks each SecretStore Ready, writes each ExternalSecret's
+      target Secret (its named keys and template keys, with placeholder values) and marks it
+      Ready.
     Nothing else: no secret is read from anywhere, no traffic is routed.
     """
 
@@ -344,11 +363,18 @@ class StandIns(threading.Thread):
         api = "/apis/external-secrets.io/v1"
         if not self.cluster.exists(f"{api}/externalsecrets"):
             return
+        for store in self.cluster.items(f"{api}/secretstores"):
+            meta = store["metadata"]
+            assert isinstance(meta, dict)
+            if not _ready(store):
+                self.cluster.patch_status(
+                    f"{api}/namespaces/{meta['namespace']}/secretstores/{meta['name']}",
+                    {"conditions": [READY]},
+                )
         for es in self.cluster.items(f"{api}/externalsecrets"):
             meta, spec = es["metadata"], es.get("spec") or {}
             assert isinstance(meta, dict) and isinstance(spec, dict)
-            conditions = (es.get("status") or {}).get("conditions") or []  # type: ignore[union-attr]
-            if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            if _ready(es):
                 continue
             target = spec.get("target") or {}
             keys = {d["secretKey"] for d in spec.get("data") or []}
@@ -361,6 +387,5 @@ class StandIns(threading.Thread):
             })  # fmt: skip
             self.cluster.patch_status(
                 f"{api}/namespaces/{namespace}/externalsecrets/{meta['name']}",
-                {"conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced",
-                                 "message": "stand-in", "lastTransitionTime": "2026-01-01T00:00:00Z"}]},
-            )  # fmt: skip
+                {"conditions": [READY]},
+            )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,10 +43,10 @@ def stand_ins(cluster: Cluster) -> Iterator[StandIns]:
 
 @pytest.fixture
 def draft(
-    tmp_path: Path, project, cluster: Cluster, stand_ins: StandIns, monkeypatch
+    tmp_path: Path, engine: dict[str, str], cluster: Cluster, stand_ins: StandIns, monkeypatch
 ) -> auto.Stack:
     """Stack draft-feature-x of a copy of this project, configured as `envctl draft up` would."""
-    require_toolchain("pulumi", "pulumi-resource-kubernetes", "helm")
+    require_toolchain("pulumi", "pulumi-resource-kubernetes")
     for key, value in kubectl_env(cluster).items():
         monkeypatch.setenv(key, value)
     work = tmp_path / "project"
@@ -57,14 +57,14 @@ def draft(
             shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, work / name)
-    env = {**project(work).env, **kubectl_env(cluster)}
+    env = {**engine, **kubectl_env(cluster)}
     stack = Project(work, env).stack("draft-feature-x")
-    expires = (datetime.now(UTC) + timedelta(hours=24)).replace(microsecond=0)
+    deployed = datetime.now(UTC).replace(microsecond=0)
     stack.set_all_config(
         {
             "draft:branch": auto.ConfigValue("feature/x"),
             "draft:sha": auto.ConfigValue(SHA),
-            "draft:expiresAt": auto.ConfigValue(expires.isoformat()),
+            "draft:deployedAt": auto.ConfigValue(deployed.isoformat()),
             "draft:image.prebuilt": auto.ConfigValue("true"),
         },
         path=True,
