@@ -215,8 +215,11 @@ def test_name_prints_every_derived_name_as_json() -> None:
     run = envctl("name", "Feature/Задача-42", "--sha", "ABCDEF1234567", "--json")
     assert run.code == 0, run.stderr
     names = json.loads(run.stdout)
-    assert names["stack"] == names["namespace"] == names["helm_release"]
+    assert names["stack"] == names["helm_release"]
     assert names["stack"].startswith("draft-feature-zadacha-42--")
+    # the namespace carries its owner (team/service), so two services never share one
+    owner = names["namespace"].removeprefix(names["stack"] + "-")
+    assert len(owner) == 8 and owner.isalnum() and len(names["namespace"]) <= 63
     assert names["image_tag"] == names["stack"] + "-abcdef1"
 
 
