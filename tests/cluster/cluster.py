@@ -27,8 +27,12 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import REPO
 from tests.engine.harness import TOOLCHAIN
 
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.draft.yaml", "components", "charts",
+                 "values", "scripts", "policy")  # fmt: skip
+BRANCH_LABEL = "environments.dev/branch"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 STAGES = Path(__file__).with_name("stages.yaml")
 NODE = "kwok-node-0"
@@ -389,3 +393,34 @@ class StandIns(threading.Thread):
                 f"{api}/namespaces/{namespace}/externalsecrets/{meta['name']}",
                 {"conditions": [READY]},
             )
+
+
+def program_copy(tmp_path: Path) -> Path:
+    """This project's program (no tests, no state) in ``tmp_path``: stack files land there."""
+    work = tmp_path / "project"
+    work.mkdir()
+    for name in PROGRAM_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, work / name)
+    return work
+
+
+def labelled_anywhere(cluster: Cluster, slug: str) -> list[str]:
+    """Every object in the cluster that carries the draft's branch label."""
+    found = []
+    for path in (
+        "/api/v1/namespaces", "/api/v1/pods", "/api/v1/services", "/api/v1/configmaps",
+        "/api/v1/secrets", "/api/v1/persistentvolumeclaims", "/api/v1/serviceaccounts",
+        "/apis/apps/v1/deployments", "/apis/apps/v1/statefulsets", "/apis/batch/v1/jobs",
+        "/apis/networking.k8s.io/v1/networkpolicies", "/apis/networking.k8s.io/v1/ingresses",
+        "/apis/external-secrets.io/v1/externalsecrets", "/apis/external-secrets.io/v1/secretstores",
+        "/apis/monitoring.coreos.com/v1/prometheusrules",
+    ):  # fmt: skip
+        for item in cluster.items(f"{path}?labelSelector={BRANCH_LABEL}%3D{slug}"):
+            meta = item["metadata"]
+            assert isinstance(meta, dict)
+            found.append(f"{path.rsplit('/', 1)[-1]}/{meta.get('namespace', '')}/{meta['name']}")
+    return found

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster.cluster import Cluster, have_binaries, start_cluster, wait_for
+from tests.cluster.cluster import Cluster, StandIns, have_binaries, start_cluster, wait_for
 from tests.conftest import unavailable
 from tests.engine.harness import TOOLCHAIN
 
@@ -50,3 +50,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stand_ins(cluster: Cluster) -> Iterator[StandIns]:
+    cluster.add_volumes(4)
+    running = StandIns(cluster)
+    running.start()
+    yield running
+    running.stop()

@@ -10,8 +10,6 @@ commit runs it again.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +17,14 @@ import pytest
 from pulumi import automation as auto
 
 from automation.lifecycle.pulumi_workspace import policy_pack_executable
-from tests.cluster.cluster import Cluster, StandIns, kubectl_env, wait_for
+from tests.cluster.cluster import (
+    Cluster,
+    StandIns,
+    kubectl_env,
+    labelled_anywhere,
+    program_copy,
+    wait_for,
+)
 from tests.conftest import REPO
 from tests.engine.harness import Project, require_toolchain
 
@@ -27,18 +32,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.engine]
 
 SHA = "c8254fa3b1d04e2f9a7c6b5d4e3f2a1b0c9d8e7f"
 SHA7 = SHA[:7]
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.draft.yaml", "components", "charts",
-                 "values", "scripts")  # fmt: skip
-LABEL = "environments.dev/branch=feature-x"
-
-
-@pytest.fixture(scope="module")
-def stand_ins(cluster: Cluster) -> Iterator[StandIns]:
-    cluster.add_volumes(4)
-    running = StandIns(cluster)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -49,14 +42,7 @@ def draft(
     require_toolchain("pulumi", "pulumi-resource-kubernetes")
     for key, value in kubectl_env(cluster).items():
         monkeypatch.setenv(key, value)
-    work = tmp_path / "project"
-    work.mkdir()
-    for name in PROGRAM_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, work / name)
+    work = program_copy(tmp_path)
     env = {**engine, **kubectl_env(cluster)}
     stack = Project(work, env).stack("draft-feature-x")
     deployed = datetime.now(UTC).replace(microsecond=0)
@@ -74,24 +60,6 @@ def draft(
 
 def pack(tmp_path: Path) -> str:
     return str(policy_pack_executable(REPO / "policy", tmp_path / "pack"))
-
-
-def labelled_anywhere(cluster: Cluster) -> list[str]:
-    """Every object in the cluster that carries the draft's branch label."""
-    found = []
-    for path in (
-        "/api/v1/namespaces", "/api/v1/pods", "/api/v1/services", "/api/v1/configmaps",
-        "/api/v1/secrets", "/api/v1/persistentvolumeclaims", "/api/v1/serviceaccounts",
-        "/apis/apps/v1/deployments", "/apis/apps/v1/statefulsets", "/apis/batch/v1/jobs",
-        "/apis/networking.k8s.io/v1/networkpolicies", "/apis/networking.k8s.io/v1/ingresses",
-        "/apis/external-secrets.io/v1/externalsecrets", "/apis/external-secrets.io/v1/secretstores",
-        "/apis/monitoring.coreos.com/v1/prometheusrules",
-    ):  # fmt: skip
-        for item in cluster.items(f"{path}?labelSelector={LABEL}"):
-            meta = item["metadata"]
-            assert isinstance(meta, dict)
-            found.append(f"{path.rsplit('/', 1)[-1]}/{meta.get('namespace', '')}/{meta['name']}")
-    return found
 
 
 def test_up_creates_the_whole_draft_a_second_up_changes_nothing_destroy_leaves_nothing(
@@ -128,7 +96,7 @@ def test_up_creates_the_whole_draft_a_second_up_changes_nothing_destroy_leaves_n
     wait_for(
         lambda: not cluster.exists(f"/api/v1/namespaces/{namespace}"), "the namespace to go", 180
     )
-    assert labelled_anywhere(cluster) == []
+    assert labelled_anywhere(cluster, "feature-x") == []
 
 
 def test_a_failing_migration_fails_the_update_and_the_next_up_of_the_same_commit_reruns_it(
