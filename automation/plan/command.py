@@ -64,6 +64,13 @@ def run_plan_command(
             raise
         error(config_error_message(exc))
         return EXIT_BAD_INPUT
+    from automation.plan.charts import ChartError, render_releases
+
+    try:
+        warnings += render_releases(plan, program_dir)
+    except ChartError as exc:
+        error(f"{exc} (expected values the chart's values.schema.json accepts)")
+        return EXIT_BAD_INPUT
     for line in warnings:
         err.print(line, highlight=False, markup=False)
 

@@ -36,6 +36,7 @@ EXPECTED_KINDS = {
     "StatefulSet",
     "Service",
     "Deployment",
+    "Ingress",  # the app chart's, rendered by helm template
     "ConfigMap",
     "Job",
     "SecretStore",

@@ -54,10 +54,11 @@ def test_most_example_programs_run_under_the_real_engine() -> None:
 
 def mirrored(program: Path, tmp_path: Path) -> Path:
     """A copy of ``program`` at the same depth under a mirror of the repository (the programs
-    find the project's chart from their own path); the CLI writes stack files beside it."""
+    find their chart from their own path); the CLI writes stack files beside it."""
     mirror = tmp_path / "repo"
-    (mirror / "charts").parent.mkdir(parents=True, exist_ok=True)
-    (mirror / "charts").symlink_to(REPO / "charts")
+    charts = program.parents[1] / "charts"
+    (mirror / charts.relative_to(REPO)).parent.mkdir(parents=True, exist_ok=True)
+    (mirror / charts.relative_to(REPO)).symlink_to(charts)
     return copy_project(program, mirror / program.parent.relative_to(REPO))
 
 
@@ -97,7 +98,13 @@ def test_mandatory_verdicts_match_envctl_plan(program: Path, project, tmp_path: 
     pack = policy_pack_executable(PACK, tmp_path / "pack")
 
     offline = envctl_plan(stack, program)
-    planned = {(v["policy"], v["urn"]) for v in offline.findings(level="mandatory")}
+    planned = {
+        (v["policy"], v["urn"])
+        for v in offline.findings(level="mandatory")
+        # The objects a Helm release installs are invisible to the engine's policy analysis;
+        # envctl plan renders them (helm template) and judges them too.
+        if "helm.sh/v3:Release$" not in v["urn"]
+    }
     real = engine_verdicts(project(mirrored(program, tmp_path)), stack, pack)
 
     def of_resources(verdicts: set[tuple[str, str]]) -> set[tuple[str, str]]:

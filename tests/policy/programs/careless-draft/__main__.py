@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pulumi_kubernetes as k8s
 
-APP_CHART = str(Path(__file__).resolve().parents[4] / "charts" / "app")  # the project's chart
+APP_CHART = str(Path(__file__).resolve().parents[2] / "charts" / "values-only")
 
 week = datetime.now(UTC) + timedelta(days=7)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-APP_CHART = str(Path(__file__).resolve().parents[4] / "charts" / "app")  # the project's chart
+APP_CHART = str(Path(__file__).resolve().parents[2] / "charts" / "values-only")
 
 NAMESPACE = "draft-escaping"
 expires = datetime.now(UTC) + timedelta(hours=24)
