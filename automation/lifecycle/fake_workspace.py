@@ -6,7 +6,6 @@ the real event JSON shapes, per-stack locks, and failures on demand:
 
 * ``failing_shas``: an update deploying one of these commits fails (readiness or smoke
   test), as an awaited smoke Job makes a real update fail;
-* ``smoke_failing_shas``: the update succeeds but exports ``smoke: failed``;
 * ``locks[stack] = n``: the next ``n`` operations on the stack raise ``StackLocked``;
 * an update, preview or destroy holds the stack's lock while it runs (``hold_seconds``
   makes it run that long), so a concurrent one raises ``StackLocked`` as Pulumi's would;
@@ -107,7 +106,6 @@ class FakeWorkspace:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stacks: dict[str, FakeStack] = {}
         self.failing_shas: set[str] = set()
-        self.smoke_failing_shas: set[str] = set()
         self.failing_destroys: set[str] = set()
         self.locks: dict[str, int] = {}
         self.held_locks: dict[str, datetime] = {}
@@ -321,15 +319,13 @@ class FakeWorkspace:
         outputs = {
             "url": OutputValue(f"https://{slug}.drafts.example.com", secret=False),
             "namespace": OutputValue(stack.name, secret=False),
-            "smoke": OutputValue(
-                "failed" if sha in self.smoke_failing_shas else "passed", secret=False
-            ),
+            # A failed smoke Job fails the update itself (``failing_shas``), as the provider
+            # awaits it: a successful update never exports anything but "passed" here.
+            "smoke": OutputValue("passed", secret=False),
         }
         expires = stack.config.get("draft:expiresAt")
         if expires is not None:
             outputs["expires_at"] = OutputValue(expires.value, secret=False)
-        if "draft:secrets" in stack.config:
-            outputs["databaseUrl"] = OutputValue("postgres://draft:pw@db/draft", secret=True)
         return outputs
 
     def preview(self, name: str, on_event: EventSink | None = None) -> dict[str, int]:
