@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make toolchain`: the real Pulumi CLI, its kubernetes provider and the test cluster's
-# binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm), built with `go` from
-# the Go module proxy into .toolchain/bin.
+# binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm), built
+# with `go` from the Go module proxy into .toolchain/bin; the draft's CRDs into .toolchain/crds.
 #
 # Every binary is built once per (name, version, Go version, wrapper files) into a cache outside
 # the checkout (TOOLCHAIN_CACHE, default ~/.cache/environments/toolchain), so a fresh clone
@@ -130,6 +130,8 @@ install_module kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" -
 
 install_module helm "$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" \
   -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION"
+
+bash "$HERE/crds.sh"
 
 say "ready in .toolchain/bin: $(cd "$BIN" && echo *)"
 "$BIN/pulumi" version
