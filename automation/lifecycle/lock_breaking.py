@@ -17,17 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from automation.lifecycle.inventory import parse_time
 from automation.lifecycle.pulumi_workspace import PulumiWorkspace
-
-
-def _parse(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def file_backend_root(url: str | None) -> Path | None:
@@ -51,7 +42,8 @@ def file_lock_since(root: Path, project: str, stack: str) -> datetime | None:
             content = json.loads(lock.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        moment = _parse(content.get("timestamp")) if isinstance(content, dict) else None
+        stamp = content.get("timestamp") if isinstance(content, dict) else None
+        moment = parse_time(stamp) if isinstance(stamp, str) else None
         times.append(moment or datetime.fromtimestamp(lock.stat().st_mtime, UTC))
     return min(times) if times else None
 

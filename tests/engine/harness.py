@@ -9,10 +9,13 @@ that same language host).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pulumi import automation as auto
@@ -73,3 +76,25 @@ def copy_project(source: Path, into: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
     return target
+
+
+def small_project(into: Path, program: str) -> Path:
+    """A one-file project named like this one (``environments``) in ``into/project``."""
+    work = into / "project"
+    work.mkdir()
+    (work / "Pulumi.yaml").write_text("name: environments\nruntime: python\n")
+    (work / "__main__.py").write_text(program)
+    return work
+
+
+def hold_lock(engine: dict[str, str], stack: str, taken: datetime) -> Path:
+    """A lock file of the file backend, as a `pulumi up` killed at ``taken`` leaves behind."""
+    backend = Path(engine["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    locks = backend / f".pulumi/locks/organization/environments/{stack}"
+    locks.mkdir(parents=True, exist_ok=True)
+    lock = locks / f"{uuid.uuid4()}.json"
+    lock.write_text(
+        json.dumps({"pid": 999999, "username": "ci", "hostname": "runner-1",
+                    "timestamp": taken.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    )  # fmt: skip
+    return lock

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from pulumi.automation import ConfigValue
 
 from automation.lifecycle.errors import OperationFailed, PulumiCliMissing, StackLocked, StackMissing
 from automation.lifecycle.pulumi_workspace import PulumiWorkspace
-from tests.engine.harness import TOOLCHAIN
+from tests.engine.harness import TOOLCHAIN, hold_lock, small_project
 
 pytestmark = pytest.mark.engine
 
@@ -63,11 +63,7 @@ def calls_log(engine: dict[str, str], tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.fixture
 def project(engine: dict[str, str], tmp_path: Path) -> Path:
-    work = tmp_path / "project"
-    work.mkdir()
-    (work / "Pulumi.yaml").write_text("name: environments\nruntime: python\n")
-    (work / "__main__.py").write_text(PROGRAM)
-    return work
+    return small_project(tmp_path, PROGRAM)
 
 
 def command(args: list[str]) -> str:
@@ -149,13 +145,7 @@ def test_a_held_lock_is_stack_locked(engine: dict[str, str], project: Path) -> N
     """A lock left by a killed `pulumi up` (the file backend's lock file) blocks an update."""
     ws = PulumiWorkspace(project)
     ws.create_stack("draft-feature-x")
-    backend = Path(engine["PULUMI_BACKEND_URL"].removeprefix("file://"))
-    locks = backend / ".pulumi/locks/organization/environments/draft-feature-x"
-    locks.mkdir(parents=True, exist_ok=True)
-    (locks / f"{uuid.uuid4()}.json").write_text(
-        json.dumps({"pid": 999999, "username": "ci", "hostname": "runner-1",
-                    "timestamp": "2026-12-01T10:00:00Z"})
-    )  # fmt: skip
+    hold_lock(engine, "draft-feature-x", datetime.now(UTC))
 
     with pytest.raises(StackLocked):
         ws.up("draft-feature-x")

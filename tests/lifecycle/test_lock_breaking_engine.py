@@ -8,8 +8,6 @@ update runs; a young lock is reported with its time and left alone.
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 from automation.lifecycle.errors import LockTimeout, StackLocked
 from automation.lifecycle.lock_breaking import LockBreakingWorkspace
 from automation.lifecycle.locking import Backoff, StaleLocks, retry_locked
+from tests.engine.harness import hold_lock, small_project
 
 pytestmark = pytest.mark.engine
 STACK = "draft-feature-x"
@@ -26,23 +25,7 @@ PROGRAM = 'import pulumi\npulumi.export("url", "https://feature-x.drafts.example
 
 @pytest.fixture
 def project(engine: dict[str, str], tmp_path: Path) -> Path:
-    work = tmp_path / "project"
-    work.mkdir()
-    (work / "Pulumi.yaml").write_text("name: environments\nruntime: python\n")
-    (work / "__main__.py").write_text(PROGRAM)
-    return work
-
-
-def hold_lock(engine: dict[str, str], taken: datetime) -> Path:
-    backend = Path(engine["PULUMI_BACKEND_URL"].removeprefix("file://"))
-    locks = backend / f".pulumi/locks/organization/environments/{STACK}"
-    locks.mkdir(parents=True, exist_ok=True)
-    lock = locks / f"{uuid.uuid4()}.json"
-    lock.write_text(
-        json.dumps({"pid": 999999, "username": "ci", "hostname": "runner-1",
-                    "timestamp": taken.strftime("%Y-%m-%dT%H:%M:%SZ")})
-    )  # fmt: skip
-    return lock
+    return small_project(tmp_path, PROGRAM)
 
 
 def test_a_stale_lock_is_cancelled_the_stack_refreshed_and_the_update_runs(
@@ -52,7 +35,7 @@ def test_a_stale_lock_is_cancelled_the_stack_refreshed_and_the_update_runs(
     ws.create_stack(STACK)
     ws.up(STACK)
     now = datetime.now(UTC)
-    lock = hold_lock(engine, now - timedelta(hours=2))
+    lock = hold_lock(engine, STACK, now - timedelta(hours=2))
     with pytest.raises(StackLocked):
         ws.up(STACK)  # the lock really blocks
     assert ws.locked_since(STACK) == (now - timedelta(hours=2)).replace(microsecond=0)
@@ -77,7 +60,7 @@ def test_a_young_lock_is_left_alone(engine: dict[str, str], project: Path) -> No
     ws = LockBreakingWorkspace(project)
     ws.create_stack(STACK)
     now = datetime.now(UTC)
-    lock = hold_lock(engine, now - timedelta(minutes=5))
+    lock = hold_lock(engine, STACK, now - timedelta(minutes=5))
     stale = StaleLocks(ws, timedelta(minutes=30), lambda: now)
 
     assert stale.stale_since(STACK) is None
