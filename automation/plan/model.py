@@ -28,6 +28,9 @@ class Unknown:
 
 UNKNOWN = Unknown()
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+"""The type of the root resource the engine registers for every program."""
+
 
 @dataclass(frozen=True)
 class PlannedResource:

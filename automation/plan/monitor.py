@@ -9,9 +9,8 @@ from pulumi import get_project, get_stack
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from automation.plan.model import UNKNOWN, PlannedResource, Secret
+from automation.plan.model import ROOT_STACK_TYPE, UNKNOWN, PlannedResource, Secret
 
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 _SIG = rpc._special_sig_key
 _SECRET = rpc._special_secret_sig
 

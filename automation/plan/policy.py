@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2  # type: ignore[import-untyped]
 
-from automation.plan.model import Plan, PlannedResource, Secret, Unknown, reveal
+from automation.plan.model import ROOT_STACK_TYPE, Plan, PlannedResource, Secret, Unknown, reveal
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 ORGANIZATION = "organization"  # what the engine sends for DIY backends
@@ -454,18 +454,15 @@ def _config_value(value: Any) -> Any:
     return text
 
 
-STACK_TYPE = "pulumi:pulumi:Stack"
-
-
 def _root_stack(plan: Plan) -> PlannedResource:
     """The root ``pulumi:pulumi:Stack`` resource the engine registers (and analyzes) first."""
     urn = next(
-        (r.parent for r in plan.resources if r.parent and f"::{STACK_TYPE}::" in r.parent),
-        f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}",
+        (r.parent for r in plan.resources if r.parent and f"::{ROOT_STACK_TYPE}::" in r.parent),
+        f"urn:pulumi:{plan.stack}::{plan.project}::{ROOT_STACK_TYPE}::{plan.project}-{plan.stack}",
     )
     return PlannedResource(
         urn=urn,
-        type=STACK_TYPE,
+        type=ROOT_STACK_TYPE,
         name=_urn_name(urn),
         custom=False,
         parent=None,

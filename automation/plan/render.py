@@ -12,9 +12,8 @@ import yaml
 from rich.markup import escape
 from rich.tree import Tree
 
-from automation.plan.model import Plan, PlannedResource, redact, redact_leaves
+from automation.plan.model import ROOT_STACK_TYPE, Plan, PlannedResource, redact, redact_leaves
 
-STACK_TYPE = "pulumi:pulumi:Stack"
 _K8S_TYPE = re.compile(r"kubernetes:(?P<group>[^:]+)/(?P<version>v[^:]+):(?P<kind>[A-Za-z]+)")
 _NOT_OBJECTS = ("helm.sh", "yaml", "kustomize")
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -34,7 +33,9 @@ class Finding(Protocol):
 
 
 def stack_urn(plan: Plan) -> str:
-    return f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}"
+    return (
+        f"urn:pulumi:{plan.stack}::{plan.project}::{ROOT_STACK_TYPE}::{plan.project}-{plan.stack}"
+    )
 
 
 def plan_document(plan: Plan, findings: Sequence[Finding]) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def plan_document(plan: Plan, findings: Sequence[Finding]) -> dict[str, Any]:
     resources: list[dict[str, Any]] = [
         {
             "urn": root,
-            "type": STACK_TYPE,
+            "type": ROOT_STACK_TYPE,
             "name": f"{plan.project}-{plan.stack}",
             "parent": None,
             "dependsOn": [],
