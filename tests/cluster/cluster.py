@@ -307,7 +307,8 @@ def kubectl_env(cluster: Cluster) -> dict[str, str]:
     return {"KUBECONFIG": str(cluster.kubeconfig)}
 
 
-def have_binaries() -> list[str]:
+def missing_binaries() -> list[str]:
+    """What the cluster needs and this machine lacks (`make toolchain`, openssl)."""
     return [b for b in BINARIES if not os.access(TOOLCHAIN / b, os.X_OK)] + (
         [] if shutil.which("openssl") else ["openssl"]
     )

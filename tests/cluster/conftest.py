@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster.cluster import Cluster, StandIns, have_binaries, start_cluster, wait_for
+from tests.cluster.cluster import Cluster, StandIns, missing_binaries, start_cluster, wait_for
 from tests.conftest import unavailable
 from tests.engine.harness import TOOLCHAIN
 
@@ -40,7 +40,7 @@ def install_crds(cluster: Cluster) -> None:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    missing = have_binaries()
+    missing = missing_binaries()
     if missing:
         unavailable(f"cluster binaries missing: {', '.join(missing)} (run `make toolchain`)")
     root: Path = tmp_path_factory.mktemp("cluster")
