@@ -75,10 +75,15 @@ def envctl_plan(stack: str, program: Path | None = None, pack: Path | None = PAC
 
 
 def resource(
-    type_: str, name: str, inputs: dict[str, Any], stack: str = STACK, **options: Any
+    type_: str,
+    name: str,
+    inputs: dict[str, Any],
+    stack: str = STACK,
+    project: str = "rules",
+    **options: Any,
 ) -> PlannedResource:
     return PlannedResource(
-        urn=f"urn:pulumi:{stack}::rules::{type_}::{name}",
+        urn=f"urn:pulumi:{stack}::{project}::{type_}::{name}",
         type=type_,
         name=name,
         custom=True,

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import pytest
 from policy_helpers import PACK, PACKS, PROGRAMS, PlanRun, envctl_plan
+from policy_helpers import resource as planned
 
 from automation.plan.model import UNKNOWN, Plan, PlannedResource
 from automation.plan.policy import (
@@ -29,21 +30,10 @@ from automation.plan.policy import (
 )
 
 STACK = "draft-evil"
-URN = f"urn:pulumi:{STACK}::evil::"
 
 
 def resource(type_: str, name: str, inputs: dict[str, Any], **options: Any) -> PlannedResource:
-    return PlannedResource(
-        urn=f"{URN}{type_}::{name}",
-        type=type_,
-        name=name,
-        custom=True,
-        parent=None,
-        depends_on=(),
-        property_dependencies={},
-        inputs=inputs,
-        **options,
-    )
+    return planned(type_, name, inputs, stack=STACK, project="evil", **options)
 
 
 def plan_of(*resources: PlannedResource, config: dict[str, str] | None = None) -> Plan:
