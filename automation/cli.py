@@ -6,6 +6,7 @@ operation; 2 bad input or configuration (nothing was created).
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -14,24 +15,54 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer import _click as click  # typer 0.29 vendors click
+from typer.core import TyperGroup
 
 from automation import PROJECT_ROOT
-from automation.lifecycle.cli import draft_app, staging_app
-from automation.lifecycle.vault_cli import vault_app
 from components.naming import NamingError, names_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
+SUB_APPS = {
+    "draft": ("automation.lifecycle.cli", "draft_app"),
+    "staging": ("automation.lifecycle.cli", "staging_app"),
+    "vault": ("automation.lifecycle.vault_cli", "vault_app"),
+}
+"""Command groups by name: (module, Typer attribute), imported only when used."""
+
+
+class LazyGroups(TyperGroup):
+    """envctl's commands, with the lifecycle groups imported on first use: ``envctl plan``
+    never loads the Automation API, hvac or httpx (help lists every group as before)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in SUB_APPS if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:  # an unknown name loads all: "did you mean"
+            for name in [cmd_name] if cmd_name in SUB_APPS else SUB_APPS:
+                self.commands.setdefault(name, _sub_group(name))
+        return super().get_command(ctx, cmd_name)
+
+
+def _sub_group(name: str) -> click.Command:
+    """The command group ``name`` of SUB_APPS, built as ``add_typer`` would build it."""
+    module, attribute = SUB_APPS[name]
+    holder = typer.Typer(add_completion=False)
+    holder.add_typer(getattr(importlib.import_module(module), attribute), name=name)
+    built = typer.main.get_command(holder)
+    assert isinstance(built, TyperGroup)
+    return built.commands[name]
+
+
 app = typer.Typer(
     name="envctl",
     help="Draft and staging environments from code: offline plans and the CI lifecycle.",
+    cls=LazyGroups,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(draft_app, name="draft")
-app.add_typer(staging_app, name="staging")
-app.add_typer(vault_app, name="vault")
 
 # Logs and pipes get whole lines (rich would cut the plan's tree at 80 columns).
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
