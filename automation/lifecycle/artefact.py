@@ -16,7 +16,8 @@ def artefact(result: DeployResult, pipeline_url: str | None) -> dict[str, Any]:
 
     ``sha``, ``imageTag`` and ``smoke`` are the requested commit's; ``live`` is what serves
     the draft now (after a rollback: the last good commit, its image and its smoke test),
-    null when that is unknown (a failure with no rollback, or a failed rollback).
+    null when that is unknown (a failure with no rollback, or a failed rollback). ``watch``
+    is the post-deploy watch's verdict and summary (null without ``--watch``).
     """
     plan = result.plan
     live = None
@@ -41,6 +42,9 @@ def artefact(result: DeployResult, pipeline_url: str | None) -> dict[str, Any]:
         "live": live,
         "rolledBackTo": result.rolled_back_to,
         "error": result.error,
+        "watch": None
+        if result.watch is None
+        else {"verdict": result.watch.verdict, "summary": result.watch.summary()},
         "created": result.created,
         "pipelineUrl": pipeline_url,
         "outputs": dict(result.outputs),

@@ -33,6 +33,7 @@ from automation.lifecycle.drafts import (
     DeployResult,
     DisplayFactory,
     DraftPlan,
+    Watch,
     deploy_draft,
     destroy_draft,
     last_good,
@@ -62,6 +63,7 @@ from automation.lifecycle.staging import (
     staging_up,
 )
 from automation.lifecycle.vault import VaultSession, login_from_env, vault_session
+from automation.lifecycle.watch import TOKEN_ENV, URL_ENV, parse_watch, prometheus_from, watcher
 from automation.lifecycle.workspace import EventSink, StackWorkspace
 from components.naming import short_sha
 
@@ -186,6 +188,7 @@ def _deploy_report(result: DeployResult, ci: CiContext) -> DraftReport:
         pipeline_url=ci.pipeline_url,
         rolled_back_to=result.rolled_back_to,
         error=result.error,
+        watch=None if result.watch is None else result.watch.summary(),
     )
 
 
@@ -218,13 +221,37 @@ def draft_up(
             "e.g. draft:image.prebuilt=true (repeatable)",
         ),
     ] = None,
+    watch: Annotated[
+        str | None,
+        typer.Option(
+            help="after a good deploy, watch the release's 5xx ratio in Prometheus this long "
+            "(10s to 30m, e.g. 5m) and roll back when it stays above "
+            "draft:monitoring.errorRatioThreshold",
+        ),
+    ] = None,
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar=URL_ENV,
+            show_envvar=True,
+            help=f"Prometheus for --watch, e.g. http://prometheus.monitoring:9090 "
+            f"(a bearer token from {TOKEN_ENV})",
+        ),
+    ] = None,
 ) -> None:
     """Create or update the branch's draft; roll back to the last good deploy when it fails."""
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
         plan = plan_draft(branch, sha, team, cwd, clock(), set_ or [])
+        watched: Watch | None = None
+        if watch is not None:
+            duration = parse_watch(watch)
+            prometheus = prometheus_from(prometheus_url, env.get(TOKEN_ENV), redact)
+            watched = watcher(prometheus, plan.names.namespace, duration, lambda m: _say(redact, m))
         ws = make_workspace(cwd)
-        code = _deploy(ws, plan, env, redact, "envctl draft up", artifact, dotenv, report, logs_dir)
+        code = _deploy(
+            ws, plan, env, redact, "envctl draft up", artifact, dotenv, report, logs_dir, watched
+        )
     raise typer.Exit(code)
 
 
@@ -238,8 +265,10 @@ def _deploy(
     dotenv: Path | None,
     report: bool,
     logs_dir: Path,
+    watch: Watch | None = None,
 ) -> int:
-    """Deploy ``plan`` (Vault only when needed), write the artefacts, report; the exit code."""
+    """Deploy ``plan`` (Vault only when needed), watch it when asked, write the artefacts,
+    report; the exit code."""
     backoff = Backoff.from_env(env)
     ci = detect(env)
     message = f"{verb} {short_sha(plan.sha)}"
@@ -262,6 +291,7 @@ def _deploy(
         message,
         stale,
         keep_logs=lambda: save_failed_pod_logs(plan.names.namespace, logs_dir, redact),
+        watch=watch,
     )
     document = artefact(result, ci.pipeline_url)
     try:
@@ -273,10 +303,13 @@ def _deploy(
     if report:
         _report(ci, env, _deploy_report(result, ci), redact)
     if result.status == "deployed":
+        if result.watch is not None and result.watch.verdict == "unknown":
+            _say(redact, f"warning: post-deploy watch {result.watch.summary()}", style="yellow")
+        watched = f", 5xx watch {result.watch.verdict}" if result.watch is not None else ""
         out.print(
             redact(
                 f"{plan.names.stack} deployed: {result.url or '(no url output)'} "
-                f"(smoke test {result.smoke}, expires {plan.expires_at.isoformat()})"
+                f"(smoke test {result.smoke}{watched}, expires {plan.expires_at.isoformat()})"
             ),
             markup=False,
             highlight=False,

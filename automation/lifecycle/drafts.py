@@ -10,6 +10,8 @@ program lays under the stack on every run — and runs the update. When the upda
 pods' logs, then rolls back the release only: the newest successful update's commit, its
 image as already pushed (``draft:image.prebuilt``), its own values, and no migrations
 (``draft:migrations.skip``); it reports the draft as failed along with what is live now.
+With a ``watch`` (``draft up --watch``, ``watch.py``), a deploy that succeeded is watched
+for a few minutes and rolled back the same way when its 5xx ratio stays too high.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pulumi.automation import ConfigValue, OutputValue
 
@@ -58,6 +60,9 @@ from components.naming import (
     validate_prefixes,
 )
 
+if TYPE_CHECKING:
+    from automation.lifecycle.watch import WatchResult
+
 MAX_TTL_HOURS = 48
 MAX_VAULT_TTL = 3600
 HISTORY_DEPTH = 20
@@ -79,6 +84,8 @@ Smoke = Literal["passed", "failed", "not reported"]
 Status = Literal["deployed", "rolled back", "failed"]
 DisplayFactory = Callable[[str], AbstractContextManager[EventSink]]
 """Opens the event display for one operation, given its title."""
+Watch = Callable[[DraftSettings], "WatchResult"]
+"""Watches the release a deploy left, given the draft's settings (``watch.py``)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,8 @@ class DeployResult:
     error: str | None = None
     live_sha: str | None = None
     live_smoke: Smoke | None = None
+    watch: WatchResult | None = None
+    """The post-deploy watch of the requested commit's release, when one ran."""
 
     @property
     def exit_code(self) -> int:
@@ -364,14 +373,14 @@ def stack_config(
 
 def check_settings(
     plan: DraftPlan, existing: Mapping[str, ConfigValue], values: Mapping[str, ConfigValue]
-) -> None:
-    """Validate the draft settings the program will read once ``values`` are set; BadInput."""
+) -> DraftSettings:
+    """The draft settings the program will read once ``values`` are set, validated; BadInput."""
     view: dict[str, Any] = {key: value.value for key, value in existing.items()}
     secret = {_top_key(k) for k, v in {**existing, **values}.items() if v.secret}
     try:
         for key, value in values.items():
             apply_override(view, f"{key}={value.value}", PROJECT_NAME)
-        load_draft_settings(plan.names.stack, plan.project_dir, view, secret)
+        return load_draft_settings(plan.names.stack, plan.project_dir, view, secret)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
 
@@ -521,11 +530,13 @@ def deploy_draft(
     message: str = "",
     stale: StaleLocks | None = None,
     keep_logs: Callable[[], str] | None = None,
+    watch: Watch | None = None,
 ) -> DeployResult:
     """Create or update the draft; roll back to the last good release when it fails.
 
     With ``stale``, a lock older than the job timeout is cancelled (then the stack
     refreshed). ``keep_logs`` saves the failed pods' logs before anything replaces them.
+    ``watch`` watches a release that deployed; an unhealthy verdict rolls it back.
     """
     stack = plan.names.stack
     try:
@@ -535,7 +546,7 @@ def deploy_draft(
         created, existing = True, {}
     check_owner(ws, stack, existing, plan.service, plan.team)
     values = stack_config(plan, existing, secrets)
-    check_settings(plan, existing, values)
+    settings = check_settings(plan, existing, values)
     if created:
         ws.create_stack(stack)
     good_update = None if created else last_good(ws.history(stack, limit=HISTORY_DEPTH))
@@ -546,6 +557,8 @@ def deploy_draft(
             retry_locked(stack, lambda: ws.up(stack, sink, message), backoff, notify, stale)
         return ws.outputs(stack)
 
+    smoke: Smoke = "failed"
+    watched = None
     try:
         outputs = update(f"deploying {plan.names.image_tag} to {stack}")
     except LockTimeout:
@@ -555,17 +568,22 @@ def deploy_draft(
     else:
         smoke = smoke_result(outputs)
         if smoke != "failed":
-            return DeployResult(
-                plan,
-                "deployed",
-                smoke,
-                created,
-                _url(outputs),
-                masked_outputs(outputs),
-                live_sha=plan.sha,
-                live_smoke=smoke,
-            )
-        failure = "smoke test failed"
+            watched = watch(settings) if watch is not None else None
+            if watched is None or not watched.unhealthy:
+                return DeployResult(
+                    plan,
+                    "deployed",
+                    smoke,
+                    created,
+                    _url(outputs),
+                    masked_outputs(outputs),
+                    live_sha=plan.sha,
+                    live_smoke=smoke,
+                    watch=watched,
+                )
+            failure = f"post-deploy watch: {watched.summary()}"
+        else:
+            failure = "smoke test failed"
 
     if keep_logs is not None:
         notify(keep_logs())
@@ -573,10 +591,11 @@ def deploy_draft(
         return DeployResult(
             plan,
             "failed",
-            "failed",
+            smoke,
             created,
             error=f"{failure}; there is no earlier successful deployment to roll back to, "
             "so the draft stays as it is until it is destroyed or expires",
+            watch=watched,
         )
     rollback_sha = good_update.config["draft:sha"]
     good = short_sha(rollback_sha)
@@ -590,9 +609,10 @@ def deploy_draft(
         return DeployResult(
             plan,
             "failed",
-            "failed",
+            smoke,
             created,
             error=f"{failure}; the rollback to {good} failed too: {exc}",
+            watch=watched,
         )
     live_smoke = smoke_result(outputs)
     if live_smoke == "failed":
@@ -604,7 +624,7 @@ def deploy_draft(
     return DeployResult(
         plan,
         status,
-        "failed",
+        smoke,
         created,
         _url(outputs),
         masked_outputs(outputs),
@@ -612,6 +632,7 @@ def deploy_draft(
         error=error,
         live_sha=rollback_sha,
         live_smoke=live_smoke,
+        watch=watched,
     )
 
 

@@ -31,6 +31,8 @@ class DraftReport:
     pipeline_url: str | None = None
     rolled_back_to: str | None = None
     error: str | None = None
+    watch: str | None = None
+    """The post-deploy 5xx watch's summary (``draft up --watch``), when one ran."""
 
     @property
     def tested(self) -> bool:
@@ -54,6 +56,8 @@ def render(report: DraftReport) -> str:
         rows.append(("Commit", f"`{report.sha[:12]}`"))
     if report.smoke:
         rows.append(("Smoke test", report.smoke))
+    if report.watch:
+        rows.append(("5xx watch", report.watch))
     if report.rolled_back_to:
         rows.append(("Now serving", f"`{report.rolled_back_to[:12]}` (last good deployment)"))
     if report.expires_at and report.status != "destroyed":

@@ -8,6 +8,10 @@ the draft's namespace in ``exported_namespace``) and Traefik
 (``traefik_service_requests_total``, whose ``service`` label starts with the namespace);
 a controller without series adds nothing. The rule carries ``draft:monitoring.ruleLabels``
 (default ``release: kube-prometheus-stack``, what that chart's Prometheus selects).
+
+``five_xx_ratio`` is the one place the 5xx expression is written: the alert uses it over
+``draft:monitoring.errorWindow`` against ``errorRatioThreshold``, and ``envctl draft up
+--watch`` (``automation/lifecycle/watch.py``) queries it over the time since the deploy.
 """
 
 from __future__ import annotations
@@ -24,14 +28,15 @@ PROMETHEUS_API = "monitoring.coreos.com/v1"
 DRAFT_NAMESPACES = 'namespace=~"draft-.*"'
 
 
-def five_xx_ratio(ns: str) -> str:
-    """Share of the draft's requests answered 5xx over 5 minutes, ingress-nginx and Traefik."""
+def five_xx_ratio(ns: str, window: str) -> str:
+    """Share of the draft's requests answered 5xx over ``window`` (a PromQL duration such as
+    ``5m`` or ``90s``), ingress-nginx and Traefik; NaN when there were no requests."""
     nginx = f'nginx_ingress_controller_requests{{exported_namespace=~"draft-.*",exported_namespace="{ns}"'
     traefik = f'traefik_service_requests_total{{service=~"draft-.*",service=~"{ns}-.*"'
     nginx_5xx, traefik_5xx = nginx + ',status=~"5.."', traefik + ',code=~"5.."'
 
     def rate(selector: str) -> str:
-        return f"(sum(rate({selector}}}[5m])) or vector(0))"
+        return f"(sum(rate({selector}}}[{window}])) or vector(0))"
 
     errors = f"{rate(nginx_5xx)} + {rate(traefik_5xx)}"
     total = f"{rate(nginx)} + {rate(traefik)}"
@@ -41,6 +46,8 @@ def five_xx_ratio(ns: str) -> str:
 def alert_rules(plan: DraftBlueprint) -> list[dict[str, Any]]:
     """The draft's alerts; every selector is scoped to draft namespaces and to this one."""
     ns = plan.namespace
+    monitoring = plan.settings.monitoring
+    threshold = monitoring.error_ratio_threshold
     scope = f'{DRAFT_NAMESPACES},namespace="{ns}"'
     labels = {"severity": "warning", "environment": "draft", "namespace": ns}
     link = {
@@ -67,11 +74,11 @@ def alert_rules(plan: DraftBlueprint) -> list[dict[str, Any]]:
         },
         {
             "alert": "DraftHigh5xxRate",
-            "expr": five_xx_ratio(ns) + " > 0.05",
+            "expr": f"{five_xx_ratio(ns, monitoring.error_window)} > {threshold:g}",
             "for": "5m",
             "labels": labels,
             "annotations": {
-                "summary": f"More than 5% of requests to draft {ns} fail with 5xx",
+                "summary": f"More than {threshold * 100:g}% of requests to draft {ns} fail with 5xx",
                 **link,
             },
         },

@@ -590,6 +590,18 @@ class MonitoringSettings(SettingsModel):
             "default selects release: <its Helm release>"
         ),
     ] = {"release": "kube-prometheus-stack"}
+    error_ratio_threshold: Annotated[
+        float,
+        Field(
+            gt=0,
+            lt=1,
+            description="share of requests answered 5xx (above 0, below 1) over which DraftHigh5xxRate fires "
+            "and envctl draft up --watch rolls the release back, e.g. 0.05",
+        ),
+    ] = 0.05
+    error_window: Annotated[
+        Duration, Field(description="window of the alert's 5xx ratio (and the watch's longest)")
+    ] = "5m"
 
 
 class ExternalSecretsSettings(SettingsModel):
