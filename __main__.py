@@ -14,7 +14,8 @@ from components.config import stack_kind
 PROJECT_DIR = Path(__file__).resolve().parent
 stack = pulumi.get_stack()
 
-if stack_kind(stack) == "draft":
+kind = stack_kind(stack)
+if kind == "draft":
     from components.draft.environment import DraftEnvironment
     from components.draft.settings import load_draft_settings
 
@@ -25,6 +26,13 @@ if stack_kind(stack) == "draft":
     pulumi.export("image", draft.image_ref)
     pulumi.export("expires_at", draft.expires_at)
     pulumi.export("smoke", draft.smoke)  # passed / failed / skipped: envctl draft up reads it
+elif kind == "platform":
+    from components.platform.environment import DraftPlatform
+    from components.platform.settings import load_platform_settings
+
+    platform = DraftPlatform("platform", load_platform_settings(PROJECT_DIR))
+    pulumi.export("namespace", platform.namespace.metadata.apply(lambda m: m.name))
+    pulumi.export("reaperSchedule", platform.reaper.cron_job.spec.apply(lambda s: s.schedule))
 else:
     from components.staging.host import StagingHost
     from components.staging.settings import load_staging_settings

@@ -1,7 +1,7 @@
 """Typed settings from Pulumi config, layered: template file < stack config (``layered_config``).
 
 Each component has one pydantic model (a ``SettingsModel``). ``load_settings`` builds it
-from the stack's Pulumi config namespace (``draft:`` or ``staging:``) laid over the
+from the stack's Pulumi config namespace (``draft:``, ``staging:`` or ``platform:``) laid over the
 stack-kind template (``Pulumi.draft.yaml`` for every ``draft-*`` stack), the way Pulumi
 Review Stacks start from ``Pulumi.pr.yaml``. Anything wrong stops the program before a
 resource is registered with one ``ConfigError``: one line per bad key, in
@@ -35,8 +35,9 @@ from pydantic.fields import FieldInfo
 
 from components.naming import DRAFT_PREFIX, is_dns_label, is_draft_stack
 
-StackKind = Literal["draft", "staging"]
+StackKind = Literal["draft", "staging", "platform"]
 STAGING_STACK = "staging"
+PLATFORM_STACK = "platform"
 # What an offline run (envctl plan) gets for a ``secure:`` value it cannot decrypt.
 ENCRYPTED_PLACEHOLDER = "[encrypted]"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -76,7 +77,8 @@ class SettingsModel(BaseModel):
 
 
 def stack_kind(stack: str) -> StackKind:
-    """``draft`` for ``draft-*`` stacks, ``staging`` for ``staging``; anything else is refused."""
+    """``draft`` for ``draft-*`` stacks, ``staging`` and ``platform`` for themselves; anything
+    else is refused."""
     if is_draft_stack(stack):
         if not is_dns_label(stack):
             raise ConfigError(
@@ -87,9 +89,11 @@ def stack_kind(stack: str) -> StackKind:
         return "draft"
     if stack == STAGING_STACK:
         return "staging"
+    if stack == PLATFORM_STACK:
+        return "platform"
     raise ConfigError(
-        f"stack: {stack!r} is not a stack this project deploys; "
-        "expected 'draft-<branch slug>' (e.g. draft-feature-x) or 'staging'"
+        f"stack: {stack!r} is not a stack this project deploys; expected "
+        "'draft-<branch slug>' (e.g. draft-feature-x), 'staging' or 'platform'"
     )
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make toolchain`: the real Pulumi CLI, its kubernetes provider and the test cluster's
-# binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm), built
+# binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm), built
 # with `go` from the Go module proxy into .toolchain/bin; the draft's CRDs into .toolchain/crds.
 #
 # Every binary is built once per (name, version, Go version, wrapper files) into a cache outside
@@ -124,6 +124,12 @@ build_wrapper kube "$KUBERNETES_VERSION" kube \
   "kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver" \
   "kube-controller-manager:k8s.io/kubernetes/cmd/kube-controller-manager" \
   "kube-scheduler:k8s.io/kubernetes/cmd/kube-scheduler" \
+  -- -ldflags "-s -w$k8s_version_flags"
+
+# kubectl: what the in-cluster draft reaper's script runs; its own cache entry from the same
+# wrapper module, so adding it did not rebuild the control plane.
+build_wrapper kubectl "$KUBERNETES_VERSION" kube \
+  "kubectl:k8s.io/kubernetes/cmd/kubectl" \
   -- -ldflags "-s -w$k8s_version_flags"
 
 install_module kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" -ldflags "-s -w"

@@ -1,0 +1,1 @@
+"""The cluster-wide side of drafts, deployed once per cluster by an admin (stack ``platform``)."""
