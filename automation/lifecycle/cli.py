@@ -51,6 +51,7 @@ from automation.lifecycle.inventory import bounded_map, draft_entries, read_stat
 from automation.lifecycle.lock_breaking import LockBreakingWorkspace
 from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
+from automation.lifecycle.orphans import OrphanSweep, Owner, SweepOutcome, kubectl
 from automation.lifecycle.pod_logs import save_failed_pod_logs
 from automation.lifecycle.progress import EventDisplay
 from automation.lifecycle.reaper import Reaper, ReapOutcome
@@ -414,13 +415,27 @@ def draft_reap(
     concurrency: Annotated[
         int, typer.Option(min=1, max=32, help="stacks examined and destroyed at once")
     ] = 4,
+    orphans: Annotated[
+        bool,
+        typer.Option(
+            help="also delete this team/service's draft namespaces that have no stack "
+            "(kubectl, the kubeconfig Pulumi uses)"
+        ),
+    ] = True,
+    orphan_grace: Annotated[
+        str,
+        typer.Option(help="leave a namespace without a stack this long (a first deploy)"),
+    ] = "1h",
     cwd: ProjectDir = Path("."),
 ) -> None:
-    """Destroy every draft that expired or whose merge request is closed."""
+    """Destroy every draft that expired or whose merge request is closed, then delete
+    the draft namespaces left without a stack."""
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
         age = parse_duration(max_age, name="--max-age", maximum=MAX_REAP_AGE)
+        grace = parse_duration(orphan_grace, name="--orphan-grace", maximum=MAX_REAP_AGE)
         template = load_template(cwd)
+        owner = Owner.of_template(template) if orphans else None
         prefixes = template_prefixes(template)
         ws = make_workspace(cwd)
         states = review_states(detect(env), env)
@@ -441,11 +456,12 @@ def draft_reap(
                 cache[branch] = answer
             return answer
 
-        def tell(outcome: ReapOutcome) -> None:
+        def tell(outcome: ReapOutcome | SweepOutcome) -> None:
+            name = outcome.stack if isinstance(outcome, ReapOutcome) else outcome.namespace
             if outcome.action != "kept":
                 reason = f" ({outcome.reason})" if outcome.reason else ""
                 out.print(
-                    redact(f"{outcome.action:<14}{outcome.stack}{reason}"),
+                    redact(f"{outcome.action:<14}{name}{reason}"),
                     markup=False,
                     highlight=False,
                 )
@@ -472,8 +488,19 @@ def draft_reap(
                 states[1].close()
         for problem in failed_lookups:
             _say(redact, f"warning: merge request lookup failed for {problem}", style="yellow")
-        out.print(summary.line() + (" (dry run)" if dry_run else ""), markup=False)
-        raise typer.Exit(summary.exit_code)
+        dry = " (dry run)" if dry_run else ""
+        out.print(summary.line() + dry, markup=False)
+        code = summary.exit_code
+        if owner is not None:
+            sweep = OrphanSweep(
+                owner, lambda: [e.name for e in ws.list_stacks()], clock(), grace, kubectl
+            ).run_once(dry_run, tell)
+            if sweep.problem is not None:
+                _say(redact, sweep.line() + "; the stacks were reaped", style="red")
+            else:
+                out.print(redact(sweep.line() + dry), markup=False, highlight=False)
+            code = max(code, 1 if sweep.failed else 0)
+        raise typer.Exit(code)
 
 
 @draft_app.command("list")

@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from automation.lifecycle import cli as lifecycle_cli
 from automation.lifecycle.fake_workspace import FakeWorkspace
+from tests.lifecycle.fake_kubectl import FakeKubectl
 
 TESTS = Path(__file__).resolve().parent.parent
 REPO = TESTS.parent
@@ -122,6 +123,7 @@ def envctl(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(lifecycle_cli, "make_workspace", lambda _dir: fake)
     monkeypatch.setattr(lifecycle_cli, "clock", lambda: clock[0])
+    monkeypatch.setattr(lifecycle_cli, "kubectl", FakeKubectl())  # a cluster of no drafts
     monkeypatch.setenv("ENVCTL_LOCK_WAIT_SECONDS", "0")
     monkeypatch.chdir(project)
     return Envctl(fake, project)
