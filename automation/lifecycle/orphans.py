@@ -37,9 +37,15 @@ _TIMEOUT = 60
 
 
 def kubectl(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """``kubectl ARGS`` with this process's environment (the kubeconfig Pulumi uses)."""
+    """``kubectl ARGS`` with this process's environment (the kubeconfig Pulumi uses); no
+    stdin, so a kubeconfig without credentials fails instead of prompting for a password."""
     return subprocess.run(
-        ["kubectl", *args], capture_output=True, text=True, timeout=_TIMEOUT, check=False
+        ["kubectl", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        check=False,
     )
 
 
