@@ -496,7 +496,7 @@ def draft_reap(
                 owner, lambda: [e.name for e in ws.list_stacks()], clock(), grace, kubectl
             ).run_once(dry_run, tell)
             if sweep.problem is not None:
-                _say(redact, sweep.line() + "; the stacks were reaped", style="red")
+                _say(redact, sweep.line(), style="red")
             else:
                 out.print(redact(sweep.line() + dry), markup=False, highlight=False)
             code = max(code, 1 if sweep.failed else 0)
