@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -m "not staging and not vault and not engine and not cluster"
+	$(BIN)/pytest -m "not staging and not vault and not engine and not cluster and not prometheus"
 
 test: $(STAMP) system-deps toolchain lint typecheck
 	PATH="$(CURDIR)/.toolchain/bin:$$PATH" $(BIN)/pytest

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the integration tests need (real sshd, Docker engine, busybox for test
-# images, git). Installs only what is missing; a no-op when everything is present.
+# images, git, Prometheus). Installs only what is missing; a no-op when everything is present.
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
@@ -12,6 +12,8 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v pebble >/dev/null || need+=(pebble)
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
+# the post-deploy watch's tests: a real Prometheus (and promtool) on loopback
+command -v prometheus >/dev/null || need+=(prometheus)
 # lint of the remote and smoke scripts
 command -v shellcheck >/dev/null || need+=(shellcheck)
 [ ${#need[@]} -eq 0 ] && exit 0

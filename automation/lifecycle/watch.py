@@ -68,12 +68,16 @@ class Prometheus:
     @property
     def shown(self) -> str:
         """The URL fit to print: without user and password."""
-        return str(self.url.copy_with(username=None, password=None))
+        return str(_without_user(self.url))
+
+
+def _without_user(url: httpx.URL) -> httpx.URL:
+    return url.copy_with(username=None, password=None)
 
 
 def prometheus_from(option: str | None, token: str | None, redact: Redactor) -> Prometheus:
     """``--prometheus-url`` (or ENVCTL_PROMETHEUS_URL) checked; secrets registered; BadInput."""
-    expected = f"expected an http(s) URL of Prometheus, e.g. http://prometheus.monitoring:9090 (--prometheus-url or {URL_ENV})"
+    expected = f"expected the http(s) URL of Prometheus from --prometheus-url or {URL_ENV}, e.g. http://prometheus.monitoring:9090"
     if not option:
         raise BadInput(f"--prometheus-url: required with --watch ({expected})")
     try:
@@ -81,7 +85,7 @@ def prometheus_from(option: str | None, token: str | None, redact: Redactor) -> 
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        shown = option if url is None else str(url.copy_with(password=None))
+        shown = option if url is None or not url.userinfo else str(_without_user(url))
         raise BadInput(f"--prometheus-url: {shown!r} is not a URL ({expected})")
     redact.add(*(secret for secret in (url.password, token) if secret))
     return Prometheus(url, token or None)
@@ -236,7 +240,7 @@ def watch_release(
     while True:
         sleep(step)
         at = monotonic() - start
-        span = min(longest, max(1, math.ceil(at)))
+        span = min(longest, max(1, int(at)))  # never reaching before the deploy
         try:
             ratio = reader.value(five_xx_ratio(namespace, f"{span}s"))
             readings.append(Reading(at, ratio=ratio))
