@@ -7,7 +7,7 @@ deploy (at most ``draft:monitoring.errorWindow``), so the old release's requests
 count. The first half of the watch lets the release settle; the second half decides:
 
 * ``unhealthy``: every reading with traffic there is above
-  ``draft:monitoring.errorRatioThreshold`` (and there are at least two): roll back;
+  ``draft:monitoring.errorRatioThreshold``: roll back;
 * ``healthy``: readings with traffic there, not all above it;
 * ``no traffic``: every reading there saw no request (NaN or no series): not a failure;
 * ``unknown``: Prometheus could not be read there (unreachable, an HTTP error, a refused
@@ -121,10 +121,14 @@ class PrometheusReader:
             body = reply.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict) or body.get("status") != "success":
-            detail = body.get("error") if isinstance(body, dict) else None
-            reason = f": {detail}" if isinstance(detail, str) else ""
-            raise Unreadable(f"{where} answered HTTP {reply.status_code}{reason}")
+        if not isinstance(body, dict) or "status" not in body:
+            raise Unreadable(
+                f"{where} answered HTTP {reply.status_code}, not a Prometheus API response"
+            )
+        if body["status"] != "success":
+            raise Unreadable(
+                f"{where} refused the query (HTTP {reply.status_code}): {body.get('error')}"
+            )
         data = body.get("data") or {}
         result: Any = data.get("result")
         try:
@@ -175,8 +179,8 @@ class WatchResult:
         if self.verdict == "healthy":
             note = f"; {len(errors)} readings failed" if errors else ""
             return (
-                f"healthy: 5xx ratio at most {limit} during a {span} watch "
-                f"(latest {ratios[-1]:.2%}){note}"
+                f"healthy: the 5xx ratio did not stay above {limit} during a {span} watch "
+                f"(latest {ratios[-1]:.2%}, highest {max(ratios):.2%}){note}"
             )
         if self.verdict == "no traffic":
             return f"no traffic during the {span} watch: nothing to judge, not a failure"
@@ -196,10 +200,8 @@ def judge(readings: tuple[Reading, ...], threshold: float, duration: timedelta) 
     """The verdict of the readings of the watch's second half (module docstring)."""
     deciding = _second_half(readings, duration)
     ratios = [r.ratio for r in deciding if r.ratio is not None]
-    if len(ratios) >= 2 and all(ratio > threshold for ratio in ratios):
-        return "unhealthy"
-    if ratios and not all(ratio > threshold for ratio in ratios):
-        return "healthy"
+    if ratios:
+        return "unhealthy" if all(ratio > threshold for ratio in ratios) else "healthy"
     if any(r.error is not None for r in deciding) or not deciding:
         return "unknown"
     return "no traffic"

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ import pytest
 import yaml
 
 from automation.lifecycle.drafts import plan_draft
+from automation.lifecycle.redact import Redactor
+from automation.lifecycle.watch import PrometheusReader, Reading, Unreadable, judge, prometheus_from
 from tests.lifecycle.conftest import NOW, unavailable
 
 GOOD, BAD, NEXT = "1111111aaaa", "2222222bbbb", "3333333cccc"
@@ -423,7 +426,7 @@ def test_a_healthy_release_stays_though_its_predecessor_and_another_draft_served
 
     assert result.exit_code == 0, result.output
     assert "5xx watch healthy" in result.output
-    assert "healthy: 5xx ratio at most 5.00%" in result.output
+    assert "healthy: the 5xx ratio did not stay above 5.00% during a 10s watch" in result.output
     assert len(updates(envctl)) == 1
     document = artefact()
     assert document["status"] == "deployed" and document["watch"]["verdict"] == "healthy"
@@ -533,3 +536,52 @@ def test_a_password_in_a_bad_url_is_not_shown(envctl: Any) -> None:
     result = up(envctl, GOOD, "--watch", "5m", "--prometheus-url", f"ftp://u:{PASSWORD}@host")
     assert result.exit_code == 2
     assert PASSWORD not in result.output
+
+
+@pytest.mark.prometheus
+def test_the_reader_takes_prometheus_answers_as_they_are(prometheus: Server) -> None:
+    """NaN (0/0: no requests) and no series are no traffic; a refused query and a path that
+    is not the API say so, with what Prometheus answered."""
+    reader = PrometheusReader(prometheus_from(prometheus.url, None, Redactor()))
+    try:
+        assert reader.value("vector(0.25)") == 0.25
+        assert reader.value("vector(0) / vector(0)") is None
+        assert reader.value('traefik_service_requests_total{service="nobody"}') is None
+        with pytest.raises(Unreadable, match=r"refused the query \(HTTP 400\): .*parse error"):
+            reader.value("sum(rate(")
+    finally:
+        reader.close()
+    elsewhere = PrometheusReader(prometheus_from(f"{prometheus.url}/graph", None, Redactor()))
+    try:
+        with pytest.raises(Unreadable, match="answered HTTP 404, not a Prometheus API response"):
+            elsewhere.value("vector(1)")
+    finally:
+        elsewhere.close()
+
+
+SECOND_HALF = 6.0  # of a 10 s watch
+
+
+@pytest.mark.parametrize(
+    ("ratios", "verdict"),
+    [
+        ([0.5, 0.5, 0.5, 0.5], "unhealthy"),  # broken from the start
+        ([None, 0.0, 0.3, 0.4], "unhealthy"),  # broke after a good start
+        ([0.9, 0.9, 0.01, 0.02], "healthy"),  # a bad start that settled
+        ([0.5, 0.5, 0.5, 0.04], "healthy"),  # recovered: not every reading above
+        ([None, None, None, None], "no traffic"),
+        ([0.9, 0.9, None, None], "no traffic"),  # nothing in the half that decides
+    ],
+)
+def test_the_second_half_of_the_watch_decides(ratios: list[float | None], verdict: str) -> None:
+    readings = tuple(
+        Reading(at, ratio=ratio) for at, ratio in zip((2.0, 4.0, 6.0, 9.0), ratios, strict=True)
+    )
+    assert judge(readings, 0.05, timedelta(seconds=10)) == verdict
+
+
+def test_failed_readings_make_the_verdict_unknown_only_without_other_evidence() -> None:
+    down = Reading(SECOND_HALF, error="Prometheus at http://p:9090 is unreachable")
+    assert judge((Reading(2.0, ratio=0.0), down), 0.05, timedelta(seconds=10)) == "unknown"
+    assert judge((down, Reading(9.0, ratio=0.5)), 0.05, timedelta(seconds=10)) == "unhealthy"
+    assert judge((down, Reading(9.0)), 0.05, timedelta(seconds=10)) == "unknown"
