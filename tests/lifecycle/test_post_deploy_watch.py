@@ -35,8 +35,10 @@ import httpx
 import pytest
 import yaml
 
+from automation.lifecycle import cli as lifecycle_cli
 from automation.lifecycle.drafts import plan_draft
 from automation.lifecycle.redact import Redactor
+from automation.lifecycle.report import DraftReport, render
 from automation.lifecycle.watch import PrometheusReader, Reading, Unreadable, judge, prometheus_from
 from tests.lifecycle.conftest import NOW, unavailable
 
@@ -376,13 +378,20 @@ def test_a_release_serving_5xx_is_rolled_back_after_the_watch(
     serving: dict[str, tuple[float, float]],
     namespace: str,
     kubectl: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     serving.update({GOOD: (20, 0), BAD: (10, 10)})
     assert up(envctl, GOOD).exit_code == 0
     url = prometheus.url.replace("http://", f"http://watcher:{PASSWORD}@")
+    reports: list[DraftReport] = []
+    monkeypatch.setattr(
+        lifecycle_cli, "_report", lambda _ci, _env, draft, _r: reports.append(draft)
+    )
 
     started = time.monotonic()
-    result = watched_up(envctl, BAD, url)
+    result = envctl(
+        "draft", "up", "--branch", BRANCH, "--sha", BAD, "--watch", WATCH, "--prometheus-url", url
+    )
 
     assert time.monotonic() - started >= 10  # the whole watch ran
     assert result.exit_code == 1, result.output
@@ -399,7 +408,13 @@ def test_a_release_serving_5xx_is_rolled_back_after_the_watch(
     assert document["watch"]["verdict"] == "unhealthy"
     assert "post-deploy watch" in document["error"]
     assert f"no failed pods in {namespace}" in result.output  # looked before the rollback
-    assert PASSWORD not in result.output and PASSWORD not in json.dumps(document)
+    (report,) = reports  # what the merge request comment says
+    body = render(report)
+    assert "⚠️ Draft update failed — rolled back" in body
+    assert "| 5xx watch | the 5xx ratio stayed above 5.00%" in body
+    assert "`1111111aaaa` (last good deployment)" in body
+    assert not report.tested
+    assert PASSWORD not in result.output + json.dumps(document) + body
 
 
 @pytest.mark.prometheus
