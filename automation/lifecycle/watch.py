@@ -28,7 +28,6 @@ import httpx
 
 from automation.lifecycle.errors import BadInput
 from automation.lifecycle.redact import Redactor
-from components.draft.monitoring import five_xx_ratio
 from components.draft.settings import DraftSettings
 
 Verdict = Literal["healthy", "unhealthy", "no traffic", "unknown"]
@@ -230,6 +229,9 @@ def watch_release(
     most ``window`` (the alert's); it starts right after the deploy, so the first readings
     may see no traffic yet.
     """
+    # the alert's module loads the Kubernetes SDK: only when a watch runs
+    from components.draft.monitoring import five_xx_ratio
+
     total = duration.total_seconds()
     step = min(LONGEST_STEP, total / READINGS)
     longest = max(1, int(duration_seconds(window)))
