@@ -42,6 +42,7 @@ from automation.lifecycle.errors import (
     StackMissing,
 )
 from automation.lifecycle.workspace import SECRET_MASK, EventSink, StackEntry, UpdateRecord
+from components.naming import owner_key
 
 
 @dataclass
@@ -315,10 +316,16 @@ class FakeWorkspace:
 
     def _program_outputs(self, stack: FakeStack, sha: str) -> dict[str, OutputValue]:
         """What the draft program exports, computed from the stack's config."""
-        slug = stack.name.removeprefix("draft-")
+        team, service = (
+            str(stack.config[key].value) if key in stack.config else default
+            for key, default in (("draft:team", "platform"), ("draft:service", "tasks"))
+        )  # Pulumi.draft.yaml's owner unless the stack's config says otherwise
+        namespace = f"{stack.name}-{owner_key(team, service)}"
         outputs = {
-            "url": OutputValue(f"https://{slug}.drafts.example.com", secret=False),
-            "namespace": OutputValue(stack.name, secret=False),
+            "url": OutputValue(
+                f"https://{namespace.removeprefix('draft-')}.drafts.example.com", secret=False
+            ),
+            "namespace": OutputValue(namespace, secret=False),
             # A failed smoke Job fails the update itself (``failing_shas``), as the provider
             # awaits it: a successful update never exports anything but "passed" here.
             "smoke": OutputValue("passed", secret=False),

@@ -21,7 +21,7 @@ import yaml
 
 from components.config import ConfigError, deep_merge
 from components.draft.settings import DraftSettings, Resources
-from components.naming import DraftNames
+from components.naming import DRAFT_PREFIX, DraftNames
 
 LABEL_PREFIX = "environments.dev"
 MANAGED_BY = "environments"
@@ -283,6 +283,16 @@ def _check_paths(settings: DraftSettings, project_dir: Path) -> str | None:
     return script.read_text(encoding="utf-8")
 
 
+def draft_host(names: DraftNames, base_domain: str) -> str:
+    """``<slug>-<owner>.<baseDomain>``: the namespace's name without ``draft-``, one label.
+
+    It carries the owner (team/service) as the namespace does, so two services deploying the
+    same branch never share a host, and stays one DNS label (≤ 56 characters) under the
+    base domain, so one wildcard certificate for ``*.<baseDomain>`` serves every draft.
+    """
+    return f"{names.namespace.removeprefix(DRAFT_PREFIX)}.{base_domain}"
+
+
 def smoke_base_url(settings: DraftSettings, names: DraftNames) -> str:
     """The smoke test's URL: a Service in the draft's own namespace, the release's by default.
 
@@ -359,10 +369,11 @@ def build_blueprint(settings: DraftSettings, project_dir: Path) -> DraftBlueprin
     names = settings.names()
     assert names.image_tag is not None
     expires = settings.expiry
-    host = f"{names.slug}.{settings.base_domain}"
+    host = draft_host(names, settings.base_domain)
     if len(host) > MAX_HOSTNAME:
         raise ConfigError(
-            f"draft:baseDomain is too long for <slug>.<baseDomain> (expected ≤ {MAX_HOSTNAME} characters)"
+            "draft:baseDomain is too long for <slug>-<owner>.<baseDomain> "
+            f"(expected ≤ {MAX_HOSTNAME} characters)"
         )
     repository = "/".join(
         (

@@ -652,7 +652,7 @@ class ExternalSecretsSettings(SettingsModel):
 
 
 class IngressSettings(SettingsModel):
-    """How the draft is exposed: https://<slug>.<baseDomain> behind the ingress controller."""
+    """How the draft is exposed: https://<slug>-<owner>.<baseDomain> behind the ingress controller."""
 
     class_name: Annotated[ObjectName, Field(description="IngressClass, e.g. nginx")] = "nginx"
     tls_secret_name: Annotated[
@@ -675,7 +675,7 @@ class DraftSettings(SettingsModel):
     service: Annotated[
         PathSegment, Field(description="service name, used in draft/<team>/<service>")
     ]
-    base_domain: Annotated[DnsName, Field(description="drafts are served at <slug>.<baseDomain>")]
+    base_domain: Annotated[DnsName, Field(description="drafts are served at <slug>-<owner>.<baseDomain>")]
     branch: Annotated[
         str | None,
         Field(

@@ -17,6 +17,7 @@ import pytest
 from pulumi import automation as auto
 
 from automation.lifecycle.pulumi_workspace import policy_pack_executable
+from components.naming import names_for
 from tests.cluster.cluster import (
     Cluster,
     StandIns,
@@ -71,7 +72,8 @@ def test_up_creates_the_whole_draft_a_second_up_changes_nothing_destroy_leaves_n
 
     outputs = {k: v.value for k, v in result.outputs.items()}
     namespace = outputs["namespace"]
-    assert outputs["url"] == "https://feature-x.drafts.example.com"
+    assert namespace == names_for("feature/x", team="platform", service="tasks").namespace
+    assert outputs["url"] == f"https://{namespace.removeprefix('draft-')}.drafts.example.com"
     assert outputs["image"].endswith(f":draft-feature-x-{SHA7}")
     assert outputs["smoke"] == "passed"
     ns = cluster.get(f"/api/v1/namespaces/{namespace}")

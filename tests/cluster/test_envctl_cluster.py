@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from components.naming import names_for
 from tests.cluster.cluster import (
     Cluster,
     StandIns,
@@ -59,7 +60,8 @@ def test_draft_up_list_reap_and_destroy_on_a_real_cluster(
     assert up.returncode == 0, up.stderr
     deployed = json.loads(artefact.read_text())
     namespace = deployed["namespace"]
-    assert deployed["url"] == "https://feature-envctl.drafts.example.com"
+    assert namespace == names_for("feature/envctl", team="platform", service="tasks").namespace
+    assert deployed["url"] == f"https://{namespace.removeprefix('draft-')}.drafts.example.com"
     assert cluster.exists(f"/api/v1/namespaces/{namespace}")
     assert cluster.items(f"/apis/batch/v1/namespaces/{namespace}/jobs")
 

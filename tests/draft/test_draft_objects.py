@@ -162,7 +162,7 @@ def test_the_release_is_atomic_with_merged_values(plan: Draft) -> None:
     values = release["values"]
     image_output = plan.plan.outputs["image"]
     assert f"{values['image']['repository']}:{values['image']['tag']}" == image_output
-    assert values["ingress"]["host"] == "feature-x.drafts.example.com"
+    assert values["ingress"]["host"] == f"{NS.removeprefix('draft-')}.drafts.example.com"
     assert values["ingress"]["tls"] == {"enabled": True}  # the controller's wildcard cert
     assert values["imagePullSecrets"] == [{"name": "registry-pull"}]
     assert values["database"] == {"existingSecret": "db", "urlKey": "url"}
@@ -224,7 +224,7 @@ def test_the_smoke_job_runs_the_repositorys_script_with_vault_credentials(plan: 
 
 def test_outputs_are_url_namespace_image_expiry_and_smoke(plan: Draft) -> None:
     outputs = plan.plan.outputs
-    assert outputs["url"] == "https://feature-x.drafts.example.com"
+    assert outputs["url"] == f"https://{NS.removeprefix('draft-')}.drafts.example.com"
     assert outputs["namespace"] == NS
     # Offline nothing ran: the mock Job has no status, so the plan must not claim a pass.
     assert outputs["smoke"] == "pending"

@@ -33,12 +33,17 @@ from typer.testing import CliRunner
 
 from automation.lifecycle import cli as lifecycle_cli
 from automation.lifecycle.fake_workspace import FakeWorkspace
+from components.naming import names_for
 from tests.lifecycle.fake_kubectl import FakeKubectl
 
 TESTS = Path(__file__).resolve().parent.parent
 REPO = TESTS.parent
 HTTP_FIXTURES = TESTS / "fixtures" / "http"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# The URL of feature/login's draft, owned by Pulumi.draft.yaml's team/service.
+LOGIN_URL = "https://{}.drafts.example.com".format(
+    names_for("feature/login", team="platform", service="tasks").namespace.removeprefix("draft-")
+)
 
 
 def _root_conftest() -> Any:

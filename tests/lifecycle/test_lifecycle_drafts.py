@@ -10,6 +10,7 @@ import pytest
 from pulumi.automation import ConfigValue
 
 from components.naming import is_dns_label
+from tests.lifecycle.conftest import LOGIN_URL
 
 GOOD, BAD = "1111111aaaa", "2222222bbbb"
 
@@ -42,11 +43,11 @@ def test_first_deploy_sets_only_the_per_draft_keys(envctl, clock) -> None:
     }  # fmt: skip
     assert json.loads(config["draft:image"]) == {"prebuilt": False}
     assert json.loads(config["draft:migrations"]) == {"skip": False}
-    assert "https://feature-login.drafts.example.com" in result.output
+    assert LOGIN_URL in result.output
     document = artefact()
     assert document["status"] == "deployed" and document["smoke"] == "passed"
     assert document["imageTag"] == "draft-feature-login-1111111"
-    assert document["url"] == "https://feature-login.drafts.example.com"
+    assert document["url"] == LOGIN_URL
 
 
 def test_redeploy_renews_the_expiry_and_keeps_the_stacks_own_settings(envctl, clock) -> None:
@@ -309,7 +310,7 @@ def test_list_json_shows_branch_url_age_expiry_and_last_result(envctl, clock) ->
     rows = {row["stack"]: row for row in json.loads(result.stdout)}
     login = rows["draft-feature-login"]
     assert login["branch"] == "feature/login"
-    assert login["url"] == "https://feature-login.drafts.example.com"
+    assert login["url"] == LOGIN_URL
     assert login["ageSeconds"] == 3 * 3600
     assert login["lastResult"] == "update succeeded"
     assert datetime.fromisoformat(login["expiresAt"]) - clock[0] == timedelta(hours=45)

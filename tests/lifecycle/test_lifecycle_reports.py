@@ -9,6 +9,7 @@ import pytest
 from automation.lifecycle.ci_env import detect
 from automation.lifecycle.merge_requests import review_states, review_thread
 from automation.lifecycle.report import MARKER, DraftReport, render
+from tests.lifecycle.conftest import LOGIN_URL
 
 GITLAB_ENV = {
     "GITLAB_CI": "true",
@@ -35,7 +36,7 @@ def report(status: str = "deployed", smoke: str = "passed") -> DraftReport:
         branch="feature/login",
         sha="1111111aaaa",
         image_tag="draft-feature-login-1111111",
-        url="https://feature-login.drafts.example.com",
+        url=LOGIN_URL,
         smoke=smoke,
         expires_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
         pipeline_url="https://gitlab.example.com/group/app/-/pipelines/1001",
@@ -63,7 +64,7 @@ def test_gitlab_first_push_creates_the_comment_and_labels_the_mr(cassette) -> No
     (created, labels) = tape.sent("POST") + tape.sent("PUT")
     assert created["body"].startswith(MARKER)
     for shown in (
-        "https://feature-login.drafts.example.com",
+        LOGIN_URL,
         "draft-feature-login-1111111",
         "passed",
         "2026-11-24 12:00 UTC",
@@ -153,7 +154,7 @@ def test_draft_up_in_gitlab_reports_to_the_merge_request(envctl, cassette, monke
     assert "merge request report: comment created" in result.output
     assert tape.done
     body = tape.sent("POST")[0]["body"]
-    assert "https://feature-login.drafts.example.com" in body
+    assert LOGIN_URL in body
     assert "draft-feature-login-1111111" in body
     expires = envctl.fake.stacks["draft-feature-login"].config["draft:expiresAt"].value
     assert datetime.fromisoformat(expires).strftime("%Y-%m-%d %H:%M UTC") in body

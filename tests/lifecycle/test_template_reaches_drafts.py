@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from tests.lifecycle.conftest import LOGIN_URL
+
 REPO = Path(__file__).resolve().parents[2]
 GOOD, NEXT = "1111111aaaa", "3333333cccc"
 STACK = "draft-feature-login"
@@ -59,7 +61,7 @@ def test_a_template_edit_reaches_an_existing_draft_on_its_next_deploy(
     up = ["draft", "up", "--branch", "feature/login", "--no-report", "--cwd", str(project)]
     assert envctl(*up, "--sha", GOOD).exit_code == 0
     first = _planned(project, envctl.fake.stacks[STACK].config)
-    assert first["outputs"]["url"] == "https://feature-login.drafts.example.com"
+    assert first["outputs"]["url"] == LOGIN_URL
 
     template = project / "Pulumi.draft.yaml"
     text = template.read_text()
@@ -71,7 +73,9 @@ def test_a_template_edit_reaches_an_existing_draft_on_its_next_deploy(
     config = envctl.fake.stacks[STACK].config
     assert "draft:baseDomain" not in config  # never copied into the stack
     second = _planned(project, config)
-    assert second["outputs"]["url"] == "https://feature-login.previews.example.org"
+    assert second["outputs"]["url"] == LOGIN_URL.replace(
+        "drafts.example.com", "previews.example.org"
+    )
     assert second["outputs"]["image"].endswith(f"draft-feature-login-{NEXT[:7]}")
 
 

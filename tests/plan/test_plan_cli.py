@@ -46,7 +46,9 @@ def test_the_draft_plan_has_designs_shape_and_a_parented_namespace() -> None:
     assert {"environments.dev/team", "environments.dev/sha", "environments.dev/expires-at"} <= set(
         labels
     )
-    assert document["outputs"]["url"].startswith("https://feature-x.")
+    assert (
+        document["outputs"]["url"] == f"https://{owned.removeprefix('draft-')}.drafts.example.com"
+    )
     assert document["outputs"]["namespace"] == owned
 
 
