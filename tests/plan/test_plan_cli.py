@@ -225,6 +225,21 @@ def test_name_prints_every_derived_name_as_json() -> None:
     assert names["image_tag"] == names["stack"] + "-abcdef1"
 
 
+def test_two_owners_of_the_same_branch_get_their_own_namespace_and_ingress_host() -> None:
+    def exposed(team: str) -> tuple[str, str]:
+        document = plan_json(envctl("plan", "draft-feature-x", "--json",
+                                    "--set", f"draft:team={team}"))  # fmt: skip
+        release = next(r for r in document["resources"] if r["type"].endswith("helm.sh/v3:Release"))
+        host = release["inputs"]["values"]["ingress"]["host"]
+        assert document["outputs"]["url"] == f"https://{host}"
+        assert len(host.split(".")[0]) <= 63
+        return document["outputs"]["namespace"], host
+
+    platform, payments = exposed("platform"), exposed("payments")
+    assert platform[0] != payments[0] and platform[1] != payments[1]
+    assert platform[1].startswith("feature-x-") and payments[1].startswith("feature-x-")
+
+
 @pytest.mark.parametrize("branch", ["main", "develop", "", "hotfix/x"])
 def test_name_exits_2_for_branches_without_a_draft(branch: str) -> None:
     run = envctl("name", branch)
