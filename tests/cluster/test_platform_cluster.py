@@ -94,6 +94,15 @@ def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def reap(kubeconfig: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """One pass of the CronJob's script, as the identity of ``kubeconfig``."""
+    env = {"PATH": f"{TOOLCHAIN}:/usr/bin:/bin", "HOME": str(home), "KUBECONFIG": str(kubeconfig),
+           "KIND_LABEL": KIND_LABEL, "EXPIRES_LABEL": EXPIRES_LABEL}  # fmt: skip
+    return subprocess.run(
+        ["sh", str(SCRIPT)], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+
+
 def make_namespace(cluster: Cluster, name: str, labels: dict[str, str]) -> None:
     cluster.apply(
         "/api/v1/namespaces",
@@ -132,11 +141,7 @@ def test_the_reaper_deletes_expired_drafts_only_and_says_so(
     make_namespace(cluster, "team-database", {EXPIRES_LABEL: expiry_label(now - timedelta(days=2))})
     reaper = token_kubeconfig(cluster, SYSTEM, "draft-reaper", tmp_path)
 
-    done = subprocess.run(
-        ["sh", str(SCRIPT)], capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": f"{TOOLCHAIN}:/usr/bin:/bin", "KUBECONFIG": str(reaper),
-             "KIND_LABEL": KIND_LABEL, "EXPIRES_LABEL": EXPIRES_LABEL},
-    )  # fmt: skip
+    done = reap(reaper, tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert f"deleted draft namespace draft-expired-{OWNER}" in done.stdout
@@ -158,11 +163,7 @@ def test_the_reaper_deletes_expired_drafts_only_and_says_so(
     # A failed deletion fails the pass (and so the Job), with the namespace named.
     cluster.request("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/draft-reaper")
     make_namespace(cluster, f"draft-late-{OWNER}", draft | {EXPIRES_LABEL: expiry_label(now - timedelta(minutes=5))})  # fmt: skip
-    failed = subprocess.run(
-        ["sh", str(SCRIPT)], capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": f"{TOOLCHAIN}:/usr/bin:/bin", "KUBECONFIG": str(reaper),
-             "KIND_LABEL": KIND_LABEL, "EXPIRES_LABEL": EXPIRES_LABEL},
-    )  # fmt: skip
+    failed = reap(reaper, tmp_path)
     assert failed.returncode != 0
     assert "forbidden" in failed.stderr.lower()
 
