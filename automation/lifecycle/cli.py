@@ -240,7 +240,8 @@ def draft_up(
         ),
     ] = None,
 ) -> None:
-    """Create or update the branch's draft; roll back to the last good deploy when it fails."""
+    """Create or update the branch's draft; roll back to the last good deploy when it fails
+    (or, with --watch, keeps answering 5xx)."""
     env, redact = dict(os.environ), Redactor()
     with _exits(redact):
         plan = plan_draft(branch, sha, team, cwd, clock(), set_ or [])
