@@ -1,6 +1,6 @@
 """Write the JSON Schema of every settings model to docs/schemas/ (``make schemas``).
 
-The schemas describe the config keys under each namespace (``draft:``, ``staging:``) as
+The schemas describe the config keys under each namespace (``draft:``, ``staging:``, ``platform:``) as
 they are written in Pulumi.<stack>.yaml. tests/unit/test_schemas.py fails when they are stale.
 """
 
@@ -14,9 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from components.draft.settings import DraftSettings  # noqa: E402
+from components.platform.settings import PlatformSettings  # noqa: E402
 from components.staging.settings import StagingSettings  # noqa: E402
 
-MODELS = {"draft": DraftSettings, "staging": StagingSettings}
+MODELS = {"draft": DraftSettings, "staging": StagingSettings, "platform": PlatformSettings}
 OUT = REPO / "docs" / "schemas"
 
 
