@@ -1,6 +1,6 @@
 """Benchmark: `envctl plan draft-feature-x` beside merely importing the SDKs it uses.
 
-Prints the median wall time of each (same run, same machine) and their ratio. The plan
+Prints the median wall time of each (runs alternate, same machine) and their ratio. The plan
 should cost little more than the imports: heavy work belongs out of import time.
 Usage: .venv/bin/python bench/plan.py [--runs N] [--stack STACK]
 """
@@ -23,15 +23,21 @@ SDK_IMPORTS = (
 )
 
 
-def median_seconds(command: list[str], runs: int) -> float:
-    samples = []
+def seconds(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if done.returncode not in (0, 1):  # 1: the plan ran but the policy pack found violations
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
+    return time.perf_counter() - start
+
+
+def medians(commands: list[list[str]], runs: int) -> list[float]:
+    """Each command's median over ``runs``, run in turn so a busy machine slows all alike."""
+    samples: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-        if done.returncode not in (0, 1):  # 1: the plan ran but the policy pack found violations
-            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for sample, command in zip(samples, commands, strict=True):
+            sample.append(seconds(command))
+    return [statistics.median(sample) for sample in samples]
 
 
 def main() -> None:
@@ -42,10 +48,8 @@ def main() -> None:
     # One warm-up of each so both read their files from the page cache.
     imports = [sys.executable, "-c", SDK_IMPORTS]
     plan = [str(BIN / "envctl"), "plan", args.stack, "--json"]
-    median_seconds(imports, 1)
-    median_seconds(plan, 1)
-    baseline = median_seconds(imports, args.runs)
-    planned = median_seconds(plan, args.runs)
+    medians([imports, plan], 1)
+    baseline, planned = medians([imports, plan], args.runs)
     print(f"import the SDKs           median {baseline * 1000:8.0f} ms  ({args.runs} runs)")
     print(f"envctl plan {args.stack:<13} median {planned * 1000:8.0f} ms  ({args.runs} runs)")
     print(f"ratio plan / imports      {planned / baseline:8.2f}x")
