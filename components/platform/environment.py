@@ -10,12 +10,14 @@ from components.draft.blueprint import LABEL_PREFIX, MANAGED_BY
 from components.platform.pipelines import PipelineBoundary
 from components.platform.reaper import DraftReaper
 from components.platform.settings import PlatformSettings
+from components.platform.token_review import TokenReviewer
 
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, f"{LABEL_PREFIX}/kind": "platform"}
 
 
 class DraftPlatform(pulumi.ComponentResource):
-    """Its namespace (restricted Pod Security), the in-cluster reaper, the pipeline boundary."""
+    """Its namespace (restricted Pod Security), the in-cluster reaper, the pipeline boundary,
+    Vault's token reviewer."""
 
     namespace: core.Namespace
     reaper: DraftReaper
@@ -45,5 +47,12 @@ class DraftPlatform(pulumi.ComponentResource):
                 settings.pipelines.username_prefix,
                 LABELS,
                 opts=pulumi.ResourceOptions(parent=self),
+            )
+        if settings.vault.token_reviewer:
+            TokenReviewer(
+                f"{name}-vault-reviewer",
+                self.namespace.metadata.apply(lambda m: str(m.name)),
+                LABELS,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
             )
         self.register_outputs({"namespace": settings.namespace})

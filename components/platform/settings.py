@@ -54,12 +54,25 @@ class PipelineSettings(SettingsModel):
     username_prefix: UsernamePrefix = "system:serviceaccount:envctl-ci:ci-"
 
 
+class VaultSettings(SettingsModel):
+    """The service account Vault reviews the drafts' logins with (TokenReview)."""
+
+    token_reviewer: Annotated[
+        bool,
+        Field(
+            description="create service account vault-token-reviewer (system:auth-delegator) "
+            "and its token Secret, for Vault's auth/kubernetes/config token_reviewer_jwt"
+        ),
+    ] = True
+
+
 class PlatformSettings(SettingsModel):
     """Everything ``platform:`` configures."""
 
     namespace: NamespaceName = "environments-system"
     reaper: ReaperSettings = ReaperSettings()
     pipelines: PipelineSettings = PipelineSettings()
+    vault: VaultSettings = VaultSettings()
 
 
 def load_platform_settings(

@@ -19,9 +19,9 @@ What is proven here, by the real OpenBao:
 What is *not* proven: no real kube-apiserver runs here, so the TokenReview that OpenBao
 sends is answered by a loopback stand-in that accepts the tokens it minted (as the cluster
 would accept its own) for the audiences they carry. The positive login therefore proves
-what OpenBao does once a review succeeds — which audience and bearer it sends the reviewer,
+what OpenBao does once a review succeeds — which audience and credential it sends the reviewer,
 the policy and lifetime of the pod's token, what that token may read — not that a real API
-server's TokenReview accepts the token (that is the ``cluster`` tests' ground).
+server's TokenReview accepts the token: tests/cluster/test_vault_kubernetes_auth.py does.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ pytestmark = pytest.mark.vault
 K8S = "drafts-k8s"  # this module's own Kubernetes auth mount on the shared OpenBao
 BRANCH = "feature/login"
 TEAM_A_BILLING = {"DB_PASSWORD": "pw-billing-Qm41"}
+REVIEWER_JWT = "reviewer-token-of-vault-token-reviewer"  # only this stand-in reads it
 # Any PEM certificate: the reviewer below is plain HTTP on loopback, it is never used.
 CLUSTER_CA = """-----BEGIN CERTIFICATE-----
 MIIDFTCCAf2gAwIBAgIULFnKWd+yJPsDo7ftKYzoklUrR/MwDQYJKoZIhvcNAQEL
@@ -207,6 +208,7 @@ def provisioned(openbao, cluster: Cluster) -> Iterator[Any]:
         kubernetes_host=cluster.url,
         kubernetes_ca_cert=CLUSTER_CA,
         disable_local_ca_jwt=True,
+        token_reviewer_jwt=REVIEWER_JWT,
     )
     root.secrets.kv.v2.create_or_update_secret(
         "team-a/billing", TEAM_A_BILLING, mount_point="draft"
@@ -367,9 +369,10 @@ def test_a_drafts_pod_gets_an_hour_long_token_that_reads_its_own_path_only(
     finally:
         client.auth.token.revoke_self()
     review = cluster.reviews[-1]
-    # OpenBao asks the cluster for the role's audience, with the pod's own token as the
-    # reviewer's credential: hence system:auth-delegator for the drafts' service accounts.
-    assert review["audiences"] == ["vault"] and review["bearer"] == jwt
+    # OpenBao asks the cluster about the pod's token for the role's audience, with its own
+    # reviewer's token as the credential (the platform stack's vault-token-reviewer).
+    assert review["audiences"] == ["vault"] and review["token"] == jwt
+    assert review["bearer"] == REVIEWER_JWT
 
 
 @pytest.mark.parametrize(

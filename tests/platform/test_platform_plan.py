@@ -29,6 +29,12 @@ def test_the_platform_plan_passes_the_pack_and_reaps_within_fifteen_minutes() ->
         {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "delete"]}
     ]
     assert ("ValidatingAdmissionPolicy", "platform-pipelines-policy") in by_name
+    # Vault's reviewer: only system:auth-delegator; its token never enters the program.
+    reviewer = by_name[("ClusterRoleBinding", "platform-vault-reviewer-binding")]["inputs"]
+    assert reviewer["roleRef"]["name"] == "system:auth-delegator"
+    token = by_name[("Secret", "platform-vault-reviewer-token")]["inputs"]
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert "data" not in token and "stringData" not in token
     assert document["policy"]["violations"] == []
 
 
