@@ -48,10 +48,11 @@ from automation.lifecycle.drafts import (
 from automation.lifecycle.durations import parse_duration
 from automation.lifecycle.errors import BadInput, LifecycleError, OperationFailed, StackMissing
 from automation.lifecycle.inventory import bounded_map, draft_entries, read_status
+from automation.lifecycle.kubectl import kubectl
 from automation.lifecycle.lock_breaking import LockBreakingWorkspace
 from automation.lifecycle.locking import Backoff, StaleLocks
 from automation.lifecycle.merge_requests import review_states, review_thread
-from automation.lifecycle.orphans import OrphanSweep, Owner, SweepOutcome, kubectl
+from automation.lifecycle.orphans import OrphanSweep, Owner, SweepOutcome
 from automation.lifecycle.pod_logs import save_failed_pod_logs
 from automation.lifecycle.progress import EventDisplay
 from automation.lifecycle.reaper import Reaper, ReapOutcome

@@ -27,26 +27,11 @@ from automation.lifecycle.drafts import service_of
 from automation.lifecycle.durations import show_duration
 from automation.lifecycle.errors import BadInput
 from automation.lifecycle.inventory import parse_time
+from automation.lifecycle.kubectl import TIMEOUT, Run, kubectl
 from components.draft.blueprint import LABEL_PREFIX, MANAGED_BY
 from components.naming import DRAFT_PREFIX, NamingError, owner_key
 
-Run = Callable[[list[str]], subprocess.CompletedProcess[str]]
-"""Runs ``kubectl ARGS``."""
 Action = Literal["deleted", "would delete", "left", "failed"]
-_TIMEOUT = 60
-
-
-def kubectl(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """``kubectl ARGS`` with this process's environment (the kubeconfig Pulumi uses); no
-    stdin, so a kubeconfig without credentials fails instead of prompting for a password."""
-    return subprocess.run(
-        ["kubectl", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=_TIMEOUT,
-        check=False,
-    )
 
 
 @dataclass(frozen=True)
@@ -225,7 +210,7 @@ class OrphanSweep:
         except FileNotFoundError:
             raise RuntimeError("kubectl is not on PATH") from None
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"kubectl {args[0]} timed out after {_TIMEOUT} s") from None
+            raise RuntimeError(f"kubectl {args[0]} timed out after {TIMEOUT} s") from None
 
 
 def _last_line(text: str) -> str:

@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from automation.lifecycle.kubectl import Run, kubectl
 from automation.lifecycle.redact import Redactor
-
-Run = Callable[[list[str]], subprocess.CompletedProcess[str]]
-_TIMEOUT = 60
-
-
-def _kubectl(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["kubectl", *args], capture_output=True, text=True, timeout=_TIMEOUT, check=False
-    )
 
 
 def _failed(status: Mapping[str, Any]) -> tuple[bool, bool]:
@@ -56,10 +47,10 @@ def failed_containers(pods: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]
 
 
 def save_failed_pod_logs(
-    namespace: str, out_dir: Path, redact: Redactor, run: Run = _kubectl
+    namespace: str, out_dir: Path, redact: Redactor, run: Run = kubectl
 ) -> str:
     """Write the failed containers' logs of ``namespace`` into ``out_dir``; a one-line summary."""
-    if run is _kubectl and shutil.which("kubectl") is None:
+    if run is kubectl and shutil.which("kubectl") is None:
         return "failed pods' logs not kept: kubectl is not on PATH"
     listed = run(["get", "pods", "--namespace", namespace, "--output", "json"])
     if listed.returncode != 0:
