@@ -24,9 +24,9 @@ def modules_after(tmp_path: Path, *args: str) -> tuple[int, set[str]]:
     listing = tmp_path / "modules.json"
     script = (
         "import json, sys\n"
-        "from automation.cli import main\n"
+        "from automation.cli import app\n"  # not main(): after a plan it ends the process at once
         "try:\n"
-        "    main()\n"
+        "    app()\n"
         "finally:\n"
         f"    open({str(listing)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n"
     )
