@@ -675,7 +675,9 @@ class DraftSettings(SettingsModel):
     service: Annotated[
         PathSegment, Field(description="service name, used in draft/<team>/<service>")
     ]
-    base_domain: Annotated[DnsName, Field(description="drafts are served at <slug>-<owner>.<baseDomain>")]
+    base_domain: Annotated[
+        DnsName, Field(description="drafts are served at <slug>-<owner>.<baseDomain>")
+    ]
     branch: Annotated[
         str | None,
         Field(
