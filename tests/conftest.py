@@ -1,7 +1,7 @@
 """Shared test helpers.
 
-Integration tests (markers ``staging`` and ``vault``) start their real services
-themselves. Where a service cannot run, they skip locally but fail in CI (``CI=true``):
+Integration tests (markers ``staging``, ``vault``, ``engine``, ``cluster`` and ``prometheus``)
+start their real services themselves. Where a service cannot run, they skip locally but fail in CI (``CI=true``):
 CI must never pass by skipping.
 """
 
