@@ -17,7 +17,6 @@ count. The first half of the watch lets the release settle; the second half deci
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any, Literal
 
 import httpx
 
+from automation.lifecycle.durations import milliseconds, parse_duration, show_duration
 from automation.lifecycle.errors import BadInput
 from automation.lifecycle.redact import Redactor
 from components.draft.settings import DraftSettings
@@ -36,25 +36,12 @@ TOKEN_ENV = "ENVCTL_PROMETHEUS_TOKEN"
 SHORTEST, LONGEST = timedelta(seconds=10), timedelta(minutes=30)
 READINGS, LONGEST_STEP = 20, 15.0
 
-_PART = re.compile(r"(\d+)(ms|s|m|h)")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-
-
-def duration_seconds(text: str) -> float:
-    """Seconds of a Prometheus duration from the settings (``5m``, ``1h30m``, ``90s``)."""
-    return sum(int(n) * _SECONDS[unit] for n, unit in _PART.findall(text))
-
 
 def parse_watch(text: str) -> timedelta:
     """``--watch`` as a timedelta, 10s to 30m (``5m``, ``90s``, ``2m30s``); BadInput."""
-    cleaned = text.strip().lower()
-    expected = "expected a duration like 5m, 90s or 2m30s, from 10s to 30m"
-    if not re.fullmatch(r"(\d+[hms])+", cleaned):
-        raise BadInput(f"--watch: {text!r} is not a duration ({expected})")
-    value = timedelta(seconds=duration_seconds(cleaned))
-    if not SHORTEST <= value <= LONGEST:
-        raise BadInput(f"--watch: {text!r} is out of range ({expected})")
-    return value
+    return parse_duration(
+        text, name="--watch", minimum=SHORTEST, maximum=LONGEST, examples="5m, 90s or 2m30s"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +155,7 @@ class WatchResult:
         deciding = _second_half(self.readings, self.duration)
         ratios = [r.ratio for r in deciding if r.ratio is not None]
         errors = [r.error for r in deciding if r.error is not None]
-        span = _shown(self.duration)
+        span = show_duration(self.duration)
         limit = f"{self.threshold:.2%}"
         if self.verdict == "unhealthy":
             return (
@@ -206,13 +193,6 @@ def judge(readings: tuple[Reading, ...], threshold: float, duration: timedelta) 
     return "no traffic"
 
 
-def _shown(value: timedelta) -> str:
-    minutes, seconds = divmod(int(value.total_seconds()), 60)
-    if minutes and seconds:
-        return f"{minutes}m{seconds}s"
-    return f"{minutes}m" if minutes else f"{seconds}s"
-
-
 def watch_release(
     reader: PrometheusReader,
     namespace: str,
@@ -234,10 +214,10 @@ def watch_release(
 
     total = duration.total_seconds()
     step = min(LONGEST_STEP, total / READINGS)
-    longest = max(1, int(duration_seconds(window)))
+    longest = max(1, milliseconds(window) // 1000)
     notify(
         f"watch: reading the 5xx ratio of {namespace} from {reader.prometheus.shown} "
-        f"for {_shown(duration)} (rolls back above {threshold:.2%})"
+        f"for {show_duration(duration)} (rolls back above {threshold:.2%})"
     )
     start = monotonic()
     readings: list[Reading] = []

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from automation.lifecycle.durations import parse_duration
+from automation.lifecycle.durations import parse_duration, show_duration
 from automation.lifecycle.errors import BadInput, OperationFailed
 from automation.lifecycle.reaper import Reaper
 from components.naming import DEFAULT_PREFIXES
@@ -173,6 +173,15 @@ def test_durations_people_type(text: str, minutes: int) -> None:
 def test_durations_refused(text: str) -> None:
     with pytest.raises(BadInput, match="--max-age"):
         parse_duration(text, name="--max-age", maximum=48 * HOUR)
+
+
+def test_seconds_and_a_lower_bound_as_the_watch_uses_them() -> None:
+    bounds = {"minimum": timedelta(seconds=10), "maximum": timedelta(minutes=30)}
+    assert parse_duration("2m30s", name="--watch", **bounds) == timedelta(seconds=150)
+    with pytest.raises(BadInput, match="'5s' is shorter than 10s"):
+        parse_duration("5s", name="--watch", **bounds)
+    assert show_duration(timedelta(seconds=150)) == "2m30s"
+    assert show_duration(timedelta(hours=48)) == "48h"
 
 
 def test_bad_max_age_exits_2_before_listing_stacks(envctl) -> None:
