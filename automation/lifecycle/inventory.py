@@ -81,16 +81,18 @@ def draft_entries(ws: StackWorkspace) -> list[StackEntry]:
 def read_status(
     ws: StackWorkspace, entry: StackEntry, prefixes: tuple[str, ...], with_url: bool = False
 ) -> DraftStatus:
-    """The stack's status from its newest history entry (and outputs, for the URL)."""
+    """The stack's status from its newest history entry, and from its outputs for the URL and
+    for the expiry of a stack deployed without ``draft:expiresAt`` (plain ``pulumi up``: the
+    program exports the expiry it derived from ``draft:deployedAt`` and ``draft:ttlHours``)."""
     try:
         history = ws.history(entry.name, limit=1)
         newest = history[0] if history else None
         config = newest.config if newest else {}
         url = None
         outputs_expiry = None
-        if with_url:
+        if with_url or (newest is not None and "draft:expiresAt" not in config):
             outputs = ws.outputs(entry.name)
-            if "url" in outputs and not outputs["url"].secret:
+            if with_url and "url" in outputs and not outputs["url"].secret:
                 url = str(outputs["url"].value)
             if "expires_at" in outputs and not outputs["expires_at"].secret:
                 outputs_expiry = str(outputs["expires_at"].value)

@@ -229,7 +229,12 @@ class PulumiWorkspace:
         return self._call(name, run)
 
     def destroy(self, name: str, on_event: EventSink | None = None) -> None:
-        self._call(name, lambda: self._stack(name).destroy(on_event=on_event, color="never"))
+        """``pulumi destroy --refresh``: what is already gone (a namespace the in-cluster
+        reaper deleted, with the Helm release in it) leaves the state instead of failing."""
+        self._call(
+            name,
+            lambda: self._stack(name).destroy(on_event=on_event, color="never", refresh=True),
+        )
 
     def remove_stack(self, name: str) -> None:
         self._call(name, lambda: self._workspace.remove_stack(name))

@@ -25,7 +25,8 @@ from automation.lifecycle.pulumi_workspace import policy_pack_executable
 from components.draft.blueprint import expiry_label
 from components.naming import owner_key
 from components.platform.reaper import EXPIRES_LABEL, KIND_LABEL, SCRIPT
-from tests.cluster.cluster import Cluster, kubectl_env, program_copy, wait_for
+from tests.cluster.cluster import Cluster, StandIns, kubectl_env, program_copy, wait_for
+from tests.cluster.test_envctl_cluster import envctl
 from tests.conftest import REPO
 from tests.engine.harness import TOOLCHAIN, Project, engine_env, require_toolchain
 
@@ -160,12 +161,54 @@ def test_the_reaper_deletes_expired_drafts_only_and_says_so(
     assert "the draft reaper deletes draft namespaces only" in refused.stderr
     assert kubectl(reaper, "get", "secrets", "-A").returncode != 0
     assert kubectl(reaper, "get", "pods", "-n", f"draft-live-{OWNER}").returncode != 0
-    # A failed deletion fails the pass (and so the Job), with the namespace named.
-    cluster.request("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/draft-reaper")
-    make_namespace(cluster, f"draft-late-{OWNER}", draft | {EXPIRES_LABEL: expiry_label(now - timedelta(minutes=5))})  # fmt: skip
-    failed = reap(reaper, tmp_path)
-    assert failed.returncode != 0
-    assert "forbidden" in failed.stderr.lower()
+    # A pass that cannot read the namespaces fails, and so does its Job.
+    binding_path = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/draft-reaper"
+    binding = cluster.get(binding_path)
+    assert isinstance(binding, dict)
+    cluster.request("DELETE", binding_path)
+    try:
+        wait_for(lambda: reap(reaper, tmp_path).returncode != 0, "the pass to fail", 30)
+        assert "forbidden" in reap(reaper, tmp_path).stderr.lower()
+    finally:
+        binding["metadata"] = {"name": "draft-reaper", "labels": binding["metadata"]["labels"]}
+        cluster.apply("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", binding)
+    wait_for(lambda: reap(reaper, tmp_path).returncode == 0, "the pass to work again", 30)
+
+
+def test_a_draft_the_reaper_deleted_is_then_destroyed_by_the_ci_reaper(
+    platform: auto.UpResult,
+    cluster: Cluster,
+    stand_ins: StandIns,
+    engine: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    work = program_copy(tmp_path)
+    env = {**engine, **kubectl_env(cluster), "CI": "", "VAULT_ADDR": "http://127.0.0.1:9"}
+    stack = Project(work, env).stack("draft-feature-expired")
+    deployed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    stack.set_all_config(
+        {
+            "draft:branch": auto.ConfigValue("feature/expired"),
+            "draft:sha": auto.ConfigValue("5" * 40),
+            "draft:deployedAt": auto.ConfigValue(deployed.isoformat()),
+            "draft:ttlHours": auto.ConfigValue("1"),
+            "draft:image.prebuilt": auto.ConfigValue("true"),
+        },
+        path=True,
+    )
+    namespace = stack.up(color="never").outputs["namespace"].value
+
+    reaped = reap(token_kubeconfig(cluster, SYSTEM, "draft-reaper", tmp_path), tmp_path)
+
+    assert f"deleted draft namespace {namespace}" in reaped.stdout, reaped.stderr
+    wait_for(lambda: not cluster.exists(f"/api/v1/namespaces/{namespace}"), "the namespace", 180)
+    # CI later destroys what is left: the stack, whose objects are already gone.
+    ci = envctl(env, work, "draft", "reap")
+    assert ci.returncode == 0, ci.stdout + ci.stderr
+    assert "draft-feature-expired" in ci.stdout
+    assert json.loads(envctl(env, work, "draft", "list", "--json").stdout) == []
 
 
 def test_a_pipeline_with_cluster_admin_still_writes_only_in_its_own_drafts(
