@@ -135,9 +135,12 @@ class DraftReaper(pulumi.ComponentResource):
             env=[
                 core.EnvVarArgs(name="KIND_LABEL", value=KIND_LABEL),
                 core.EnvVarArgs(name="EXPIRES_LABEL", value=EXPIRES_LABEL),
+                # kubectl's discovery cache: the root filesystem is read-only
+                core.EnvVarArgs(name="HOME", value="/tmp"),
             ],
             volume_mounts=[
-                core.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True)
+                core.VolumeMountArgs(name="script", mount_path="/scripts", read_only=True),
+                core.VolumeMountArgs(name="tmp", mount_path="/tmp"),
             ],
             resources=core.ResourceRequirementsArgs(
                 requests={"cpu": "10m", "memory": "32Mi"},
@@ -157,7 +160,10 @@ class DraftReaper(pulumi.ComponentResource):
                     config_map=core.ConfigMapVolumeSourceArgs(
                         name=script.metadata.apply(lambda m: str(m.name))
                     ),
-                )
+                ),
+                core.VolumeArgs(
+                    name="tmp", empty_dir=core.EmptyDirVolumeSourceArgs(size_limit="16Mi")
+                ),
             ],
         )
         self.cron_job = batch.CronJob(

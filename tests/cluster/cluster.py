@@ -30,8 +30,8 @@ import yaml
 from tests.conftest import REPO
 from tests.engine.harness import TOOLCHAIN
 
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.draft.yaml", "components", "charts",
-                 "values", "scripts", "policy")  # fmt: skip
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.draft.yaml", "Pulumi.platform.yaml",
+                 "components", "charts", "values", "scripts", "policy")  # fmt: skip
 BRANCH_LABEL = "environments.dev/branch"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 STAGES = Path(__file__).with_name("stages.yaml")

@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
+import kubernetes_validate
 import pytest
+import yaml
 
 from components.platform.reaper import SCRIPT
 from tests.conftest import unavailable
@@ -36,6 +39,16 @@ def test_the_platform_plan_passes_the_pack_and_reaps_within_fifteen_minutes() ->
     assert token["type"] == "kubernetes.io/service-account-token"
     assert "data" not in token and "stringData" not in token
     assert document["policy"]["violations"] == []
+
+
+def test_every_platform_manifest_is_valid_kubernetes_1_34(tmp_path: Path) -> None:
+    run = envctl("plan", "platform", "--out", str(tmp_path))
+    assert run.code == 0, run.stderr
+    manifests = [yaml.safe_load(p.read_text()) for p in sorted(tmp_path.glob("*.yaml"))]
+    kinds = {m["kind"] for m in manifests}
+    assert {"CronJob", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= kinds
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, "1.34.0", strict=True)
 
 
 @pytest.mark.parametrize(
