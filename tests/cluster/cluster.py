@@ -18,6 +18,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -305,6 +306,42 @@ def start_cluster(root: Path) -> Cluster:
 def kubectl_env(cluster: Cluster) -> dict[str, str]:
     """Environment for the kubernetes provider and helm: this cluster's kubeconfig."""
     return {"KUBECONFIG": str(cluster.kubeconfig)}
+
+
+ENVCTL = Path(sys.executable).parent / "envctl"
+
+
+def pipeline_env(engine: dict[str, str], cluster: Cluster, home: Path) -> dict[str, str]:
+    """What a pipeline job gives envctl here: the real CLI's environment, this cluster's
+    kubeconfig, a HOME of its own (kubectl's cache), no CI (no merge-request report) and a
+    Vault that does not answer (a prebuilt draft, destroy and reap need none)."""
+    return {**engine, **kubectl_env(cluster), "HOME": str(home), "CI": "",
+            "VAULT_ADDR": "http://127.0.0.1:9"}  # fmt: skip
+
+
+def envctl(env: dict[str, str], work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``envctl ARGS --cwd WORK`` as a pipeline runs it: a command, in ``env`` only."""
+    return subprocess.run(
+        [str(ENVCTL), *args, "--cwd", str(work)],
+        env=env, cwd=work, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def service_account_token(
+    cluster: Cluster, namespace: str, account: str, audiences: tuple[str, ...] = ()
+) -> str:
+    """A token the API server issues for ``namespace/account`` (TokenRequest, 10 minutes),
+    for ``audiences`` or, without any, for the API server itself."""
+    spec: dict[str, object] = {"expirationSeconds": 600}
+    if audiences:
+        spec["audiences"] = list(audiences)
+    status, body = cluster.request(
+        "POST",
+        f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec},
+    )
+    assert status == 201 and isinstance(body, dict), body
+    return str(body["status"]["token"])
 
 
 def missing_binaries() -> list[str]:

@@ -7,8 +7,6 @@ by CI (`draft:image.prebuilt=true`), no Vault reachable (a prebuilt draft needs 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,40 +15,23 @@ from components.naming import names_for
 from tests.cluster.cluster import (
     Cluster,
     StandIns,
-    kubectl_env,
+    envctl,
     labelled_anywhere,
+    pipeline_env,
     program_copy,
     wait_for,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.engine]
 
-ENVCTL = Path(sys.executable).parent / "envctl"
 SHA = "0d3f5a7c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f"
-
-
-def envctl(env: dict[str, str], work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ENVCTL), *args, "--cwd", str(work)],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_draft_up_list_reap_and_destroy_on_a_real_cluster(
     engine: dict[str, str], cluster: Cluster, stand_ins: StandIns, tmp_path: Path
 ) -> None:
     work = program_copy(tmp_path)
-    env = {
-        **engine,
-        **kubectl_env(cluster),
-        "CI": "",  # not a CI job: no merge-request report
-        "VAULT_ADDR": "http://127.0.0.1:9",  # nothing answers there
-    }
+    env = pipeline_env(engine, cluster, tmp_path)
     artefact = tmp_path / "envctl-draft.json"
 
     up = envctl(env, work, "draft", "up", "--branch", "feature/envctl", "--sha", SHA,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,8 +22,9 @@ from components.naming import owner_key
 from tests.cluster.cluster import (
     Cluster,
     StandIns,
+    envctl,
     free_port,
-    kubectl_env,
+    pipeline_env,
     program_copy,
     wait_for,
 )
@@ -32,22 +32,9 @@ from tests.engine.harness import require_toolchain
 
 pytestmark = [pytest.mark.cluster, pytest.mark.engine]
 
-ENVCTL = Path(sys.executable).parent / "envctl"
 SHA = "0d3f5a7c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f"
 TEAM, SERVICE = "sweepers", "tasks"  # an owner no other test deploys as
 GRACE = timedelta(minutes=1)
-
-
-def envctl(env: dict[str, str], work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ENVCTL), *args, "--cwd", str(work)],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def create_draft_namespace(cluster: Cluster, slug: str, team: str) -> str:
@@ -84,13 +71,7 @@ def test_reap_deletes_only_this_owners_old_namespaces_without_a_stack(
     work = program_copy(tmp_path)
     template = work / "Pulumi.draft.yaml"
     template.write_text(template.read_text().replace("draft:team: platform", f"draft:team: {TEAM}"))
-    env = {
-        **engine,
-        **kubectl_env(cluster),
-        "HOME": str(tmp_path),  # kubectl's cache; KUBECONFIG names the cluster
-        "CI": "",
-        "VAULT_ADDR": "http://127.0.0.1:9",  # nothing answers: reaping never needs Vault
-    }
+    env = pipeline_env(engine, cluster, tmp_path)
     orphan = create_draft_namespace(cluster, "feature-crashed", TEAM)
     foreign = create_draft_namespace(cluster, "feature-crashed", "other-team")
     old_enough = time.monotonic() + GRACE.total_seconds() + 2

@@ -25,8 +25,16 @@ from automation.lifecycle.pulumi_workspace import policy_pack_executable
 from components.draft.blueprint import expiry_label
 from components.naming import owner_key
 from components.platform.reaper import EXPIRES_LABEL, KIND_LABEL, SCRIPT
-from tests.cluster.cluster import Cluster, StandIns, kubectl_env, program_copy, wait_for
-from tests.cluster.test_envctl_cluster import envctl
+from tests.cluster.cluster import (
+    Cluster,
+    StandIns,
+    envctl,
+    kubectl_env,
+    pipeline_env,
+    program_copy,
+    service_account_token,
+    wait_for,
+)
 from tests.conftest import REPO
 from tests.engine.harness import TOOLCHAIN, Project, engine_env, require_toolchain
 
@@ -67,19 +75,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster) -> Iter
 
 def token_kubeconfig(cluster: Cluster, namespace: str, account: str, into: Path) -> Path:
     """A kubeconfig acting as service account ``namespace/account`` (a TokenRequest's token)."""
-    status, body = cluster.request(
-        "POST",
-        f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token",
-        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-         "spec": {"expirationSeconds": 600}},
-    )  # fmt: skip
-    assert status == 201, body
-    assert isinstance(body, dict)
+    token = service_account_token(cluster, namespace, account)
     config = {
         "apiVersion": "v1", "kind": "Config",
         "clusters": [{"name": "test", "cluster": {
             "server": cluster.server, "certificate-authority": str(cluster.root / "pki/ca.crt")}}],
-        "users": [{"name": account, "user": {"token": body["status"]["token"]}}],
+        "users": [{"name": account, "user": {"token": token}}],
         "contexts": [{"name": "sa", "context": {"cluster": "test", "user": account}}],
         "current-context": "sa",
     }  # fmt: skip
@@ -185,7 +186,7 @@ def test_a_draft_the_reaper_deleted_is_then_destroyed_by_the_ci_reaper(
 ) -> None:
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
     work = program_copy(tmp_path)
-    env = {**engine, **kubectl_env(cluster), "CI": "", "VAULT_ADDR": "http://127.0.0.1:9"}
+    env = pipeline_env(engine, cluster, tmp_path)
     stack = Project(work, env).stack("draft-feature-expired")
     deployed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     stack.set_all_config(

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.cluster import Cluster, StandIns, kubectl_env, program_copy, wait_for
-from tests.cluster.test_envctl_cluster import envctl
+from tests.cluster.cluster import Cluster, StandIns, envctl, pipeline_env, program_copy, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.engine]
 
@@ -49,7 +48,7 @@ def test_a_failed_migration_rolls_back_to_the_good_release_and_keeps_the_databas
     engine: dict[str, str], cluster: Cluster, stand_ins: StandIns, tmp_path: Path
 ) -> None:
     work = program_copy(tmp_path)
-    env = {**engine, **kubectl_env(cluster), "CI": "", "VAULT_ADDR": "http://127.0.0.1:9"}
+    env = pipeline_env(engine, cluster, tmp_path)
     artefact = tmp_path / "envctl-draft.json"
 
     def up(sha: str) -> tuple[int, str]:

@@ -32,7 +32,7 @@ from automation.lifecycle.vault_provision import (
     provision_writes,
 )
 from components.naming import names_for, vault_names
-from tests.cluster.cluster import Cluster, wait_for
+from tests.cluster.cluster import Cluster, service_account_token, wait_for
 from tests.cluster.test_platform_cluster import SYSTEM, platform  # noqa: F401 (the stack)
 from tests.lifecycle.conftest import openbao  # noqa: F401 (the real OpenBao fixture)
 
@@ -104,16 +104,7 @@ def vault(openbao: Any, cluster: Cluster, platform: Any) -> Iterator[Any]:  # no
 
 def pod_token(cluster: Cluster, team: str, service: str, audience: str = "vault") -> str:
     """The token the kubelet would project into a pod of the owner's draft (TokenRequest)."""
-    namespace = namespace_of(team, service)
-    status, body = cluster.request(
-        "POST",
-        f"/api/v1/namespaces/{namespace}/serviceaccounts/{service}/token",
-        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-         "spec": {"audiences": [audience], "expirationSeconds": 600}},
-    )  # fmt: skip
-    assert status == 201, body
-    assert isinstance(body, dict)
-    return str(body["status"]["token"])
+    return service_account_token(cluster, namespace_of(team, service), service, (audience,))
 
 
 def login(vault: Any, role: str, jwt: str) -> hvac.Client:
