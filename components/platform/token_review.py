@@ -51,7 +51,8 @@ class TokenReviewer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[account],
-                # The cluster writes the token into the Secret: never read it back into state.
+                # The cluster writes the token into the Secret: that is no drift to undo, and
+                # what a refresh reads back stays a Pulumi secret (encrypted in the state).
                 ignore_changes=["data", "stringData"],
                 additional_secret_outputs=["data"],
             ),

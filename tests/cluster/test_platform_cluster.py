@@ -11,6 +11,7 @@ namespaces. kwok runs no container, so the CronJob's pods never run the script t
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -45,9 +46,23 @@ OWNER = owner_key("payments", "api")
 OTHER_OWNER = owner_key("billing", "api")
 
 
+def reviewer_token(cluster: Cluster) -> str:
+    """What the admin hands Vault: the token the cluster wrote into the reviewer's Secret."""
+    path = f"/api/v1/namespaces/{SYSTEM}/secrets/vault-token-reviewer"
+
+    def filled() -> bool:
+        secret = cluster.get(path)
+        return isinstance(secret, dict) and "token" in (secret.get("data") or {})
+
+    wait_for(filled, "the cluster to write the reviewer's token")
+    secret = cluster.get(path)
+    assert isinstance(secret, dict)
+    return base64.b64decode(secret["data"]["token"]).decode()
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster) -> Iterator[auto.UpResult]:
-    """The platform stack, up once for the module and destroyed after it."""
+    """The platform stack, up (and refreshed) once for the module and destroyed after it."""
     require_toolchain("pulumi", "pulumi-resource-kubernetes", "kubectl")
 
     tmp = tmp_path_factory.mktemp("platform")
@@ -58,6 +73,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster) -> Iter
     policy = str(policy_pack_executable(REPO / "policy", tmp / "pack"))
     try:
         result = stack.up(policy_packs=[policy], color="never")
+        # Vault's reviewer token: once the cluster has written it and a refresh has read it
+        # back, the state as stored holds it only encrypted (export_stack would decrypt).
+        token = reviewer_token(cluster)
+        stack.refresh(color="never")
+        backend = Path(env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+        state = (backend / ".pulumi/stacks/environments/platform.json").read_text()
+        assert token not in state and base64.b64encode(token.encode()).decode() not in state
         again = stack.preview(policy_packs=[policy], expect_no_changes=True, color="never")
         assert set(again.change_summary) == {"same"}, again.change_summary
         yield result

@@ -17,7 +17,6 @@ tests/lifecycle/test_vault_provision.py's loopback reviewer:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +32,7 @@ from automation.lifecycle.vault_provision import (
 )
 from components.naming import names_for, vault_names
 from tests.cluster.cluster import Cluster, service_account_token, wait_for
-from tests.cluster.test_platform_cluster import SYSTEM, platform  # noqa: F401 (the stack)
+from tests.cluster.test_platform_cluster import platform, reviewer_token  # noqa: F401 (the stack)
 from tests.lifecycle.conftest import openbao  # noqa: F401 (the real OpenBao fixture)
 
 pytestmark = [pytest.mark.cluster, pytest.mark.vault]
@@ -46,20 +45,6 @@ REVIEWER_BINDING = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vault
 
 def namespace_of(team: str, service: str) -> str:
     return names_for("feature/login", team=team, service=service).namespace
-
-
-def reviewer_token(cluster: Cluster) -> str:
-    """What the admin hands Vault: the token the cluster wrote into the reviewer's Secret."""
-    path = f"/api/v1/namespaces/{SYSTEM}/secrets/vault-token-reviewer"
-
-    def filled() -> bool:
-        secret = cluster.get(path)
-        return isinstance(secret, dict) and "token" in (secret.get("data") or {})
-
-    wait_for(filled, "the cluster to write the reviewer's token")
-    secret = cluster.get(path)
-    assert isinstance(secret, dict)
-    return base64.b64decode(secret["data"]["token"]).decode()
 
 
 def configure(root: hvac.Client, cluster: Cluster, reviewer_jwt: str | None) -> None:
