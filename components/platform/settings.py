@@ -8,19 +8,12 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from components.config import SettingsModel, load_settings
-from components.draft.settings import NamespaceName
+from components.draft.settings import ImageRef, NamespaceName
 
 NAMESPACE = "platform"
 MAX_REAP_INTERVAL = 15
 """An expired draft must be gone within 15 minutes of its expiry, CI or no CI."""
 
-ImageRef = Annotated[
-    str,
-    Field(
-        pattern=r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$",
-        description="an image with kubectl, sh, awk and date, e.g. docker.io/alpine/k8s:1.34.4",
-    ),
-]
 UsernamePrefix = Annotated[
     str,
     Field(
@@ -43,7 +36,10 @@ class ReaperSettings(SettingsModel):
             "gone within this interval plus the namespace's deletion)",
         ),
     ] = 5
-    image: ImageRef = "docker.io/alpine/k8s:1.34.4"
+    image: Annotated[
+        ImageRef,
+        Field(description="an image with kubectl, sh, awk and date"),
+    ] = "docker.io/alpine/k8s:1.34.4"
     run_as_user: Annotated[int, Field(ge=1, description="a non-root numeric user id")] = 65534
 
 

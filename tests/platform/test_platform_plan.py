@@ -57,6 +57,7 @@ def test_every_platform_manifest_is_valid_kubernetes_1_34(tmp_path: Path) -> Non
         ("platform:reaper.intervalMinutes=60", "platform:reaper.intervalMinutes"),
         ("platform:reaper.intervalMinutes=0", "platform:reaper.intervalMinutes"),
         ("platform:reaper.image=Alpine K8s", "platform:reaper.image"),
+        ("platform:reaper.image=alpine/k8s:latest", "platform:reaper.image"),
         ("platform:pipelines.usernamePrefix=ci runner", "platform:pipelines.usernamePrefix"),
         ("platform:namespace=Environments", "platform:namespace"),
         ("platform:reaper.schedule=* * * * *", "platform:reaper.schedule"),
