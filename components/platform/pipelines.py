@@ -17,9 +17,9 @@ import json
 
 import pulumi
 import pulumi_kubernetes.admissionregistration.v1 as admission
-import pulumi_kubernetes.meta.v1 as meta
 
 from components.naming import DRAFT_PREFIX
+from components.platform.admission import denying_policy
 
 NAME = "draft-pipelines-own-namespaces"
 
@@ -80,19 +80,5 @@ class PipelineBoundary(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("environments:platform:PipelineBoundary", name, None, opts)
-        policy = admission.ValidatingAdmissionPolicy(
-            f"{name}-policy",
-            metadata=meta.ObjectMetaArgs(name=NAME, labels=labels),
-            spec=own_namespaces_only(username_prefix),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        admission.ValidatingAdmissionPolicyBinding(
-            f"{name}-binding",
-            metadata=meta.ObjectMetaArgs(name=NAME, labels=labels),
-            spec=admission.ValidatingAdmissionPolicyBindingSpecArgs(
-                policy_name=policy.metadata.apply(lambda m: str(m.name)),
-                validation_actions=["Deny"],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        denying_policy(name, NAME, own_namespaces_only(username_prefix), labels, self)
         self.register_outputs({})

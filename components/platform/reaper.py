@@ -20,6 +20,7 @@ import pulumi_kubernetes.rbac.v1 as rbac
 
 from components.draft.blueprint import LABEL_PREFIX
 from components.draft.workload import container_security, pod_security
+from components.platform.admission import denying_policy
 from components.platform.settings import PlatformSettings
 
 NAME = "draft-reaper"
@@ -107,20 +108,8 @@ class DraftReaper(pulumi.ComponentResource):
             subjects=[rbac.SubjectArgs(kind="ServiceAccount", name=NAME, namespace=namespace)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
         )
-        policy = admission.ValidatingAdmissionPolicy(
-            f"{name}-policy",
-            metadata=meta.ObjectMetaArgs(name=f"{NAME}-deletes-only-drafts", labels=labels),
-            spec=deletes_only_drafts(username),
-            opts=child,
-        )
-        policy_binding = admission.ValidatingAdmissionPolicyBinding(
-            f"{name}-policy-binding",
-            metadata=meta.ObjectMetaArgs(name=f"{NAME}-deletes-only-drafts", labels=labels),
-            spec=admission.ValidatingAdmissionPolicyBindingSpecArgs(
-                policy_name=policy.metadata.apply(lambda m: str(m.name)),
-                validation_actions=["Deny"],
-            ),
-            opts=child,
+        policy_binding = denying_policy(
+            name, f"{NAME}-deletes-only-drafts", deletes_only_drafts(username), labels, self
         )
         script = core.ConfigMap(
             f"{name}-script",
